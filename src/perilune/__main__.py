@@ -1,0 +1,3 @@
+from perilune.cli.main import main
+
+main()

@@ -1,0 +1,98 @@
+"""Request dependencies shared by every resource, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from perilune.api.errors import RateLimited
+from perilune.api.params import Params
+from perilune.auth.context import Caller
+from perilune.auth.service import authenticate, authorize
+from perilune.clock import Clock
+from perilune.observability.metrics import RATE_LIMIT_REJECTIONS
+from perilune.runtime import Runtime
+
+STRICT_HEADER = "x-perilune-strict"
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_clock(runtime: RuntimeDep) -> Clock:
+    return runtime.clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """Commit only at the edge: on success after the endpoint returns (before the answer is
+    sent), roll back on any error. Services flush, never commit."""
+    async with runtime.sessions() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_params(request: Request, runtime: RuntimeDep) -> Params:
+    body = await request.body()
+    strict = runtime.settings.strict or request.headers.get(STRICT_HEADER, "") in ("1", "true")
+    return Params.from_sources(
+        request.url.query, body, request.headers.get("content-type", ""), strict=strict
+    )
+
+
+ParamsDep = Annotated[Params, Depends(get_params)]
+
+
+def _raw_key(request: Request, params: Params) -> str | None:
+    # Apollo reads x-api-key, then api_key from the query or body. A Bearer token is an OAuth
+    # token, which an API key is not: it gets the same 401 as no key.
+    return request.headers.get("x-api-key") or params.api_key
+
+
+class ApolloEndpoint:
+    """Marks a route with its Apollo endpoint name (``api/v1/<controller>/<action>``) and runs,
+    in Apollo's order: authentication (401), scope and plan (403), rate limit (429)."""
+
+    def __init__(self, name: str, *, master_only: bool = False, paid_only: bool = False) -> None:
+        self.name = name
+        self.master_only = master_only
+        self.paid_only = paid_only
+
+    async def __call__(
+        self, request: Request, params: ParamsDep, session: SessionDep, runtime: RuntimeDep
+    ) -> Caller:
+        request.state.endpoint = self.name
+        now = runtime.clock.now()
+        caller = await authenticate(session, _raw_key(request, params), now)
+        request.state.team_id = caller.team_id
+        authorize(caller, self.name, master_only=self.master_only, paid_only=self.paid_only)
+        limits = caller.plan.limits_for(self.name)
+        decision = await runtime.rate_limits.hit(caller.team_id, self.name, limits, now.timestamp())
+        request.state.rate_limit_headers = decision.headers()
+        exhausted = decision.exhausted
+        if not decision.allowed and exhausted is not None and exhausted.limit is not None:
+            RATE_LIMIT_REJECTIONS.labels(endpoint=self.name, window=exhausted.window).inc()
+            raise RateLimited(self.name, exhausted.limit, exhausted.window, exhausted.resets_in(decision.now))
+        return caller
+
+
+def apollo_endpoint(name: str, *, master_only: bool = False, paid_only: bool = False) -> Any:
+    """``caller: Annotated[Caller, apollo_endpoint("api/v1/users/search", paid_only=True)]``"""
+    return Depends(ApolloEndpoint(name, master_only=master_only, paid_only=paid_only))

@@ -1,0 +1,123 @@
+"""create_app(settings): the FastAPI application. Mounts every resource router under both
+``/v1`` and ``/api/v1`` (the only importer of ``perilune.resources``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from perilune import __version__
+from perilune.api.deps import ApolloEndpoint
+from perilune.api.errors import (
+    ApolloError,
+    InternalError,
+    RouteNotFound,
+    Unprocessable,
+    apollo_error_handler,
+)
+from perilune.clock import Clock, SystemClock
+from perilune.config import Settings
+from perilune.observability.edge import EdgeMiddleware
+from perilune.observability.logging import configure_logging, get_logger
+from perilune.resources.auth.endpoints import router as auth_router
+from perilune.resources.ops.endpoints import router as ops_router
+from perilune.resources.usage_stats.endpoints import router as usage_stats_router
+from perilune.resources.users.endpoints import router as users_router
+from perilune.runtime import Runtime, build_runtime
+
+API_PREFIXES = ("/api/v1", "/v1")
+RESOURCE_ROUTERS: tuple[APIRouter, ...] = (auth_router, users_router, usage_stats_router)
+log = get_logger("perilune.app")
+
+
+def apollo_router() -> APIRouter:
+    router = APIRouter()
+    for resource in RESOURCE_ROUTERS:
+        router.include_router(resource)
+    return router
+
+
+def endpoint_names(routers: tuple[APIRouter, ...]) -> tuple[str, ...]:
+    """Every Apollo endpoint name the routers serve, from the routes' ApolloEndpoint marks."""
+    names: list[str] = []
+    for route in (route for router in routers for route in router.routes):
+        stack = list(route.dependant.dependencies) if isinstance(route, APIRoute) else []
+        while stack:
+            dependency = stack.pop()
+            if isinstance(dependency.call, ApolloEndpoint) and dependency.call.name not in names:
+                names.append(dependency.call.name)
+            stack.extend(dependency.dependencies)
+    return tuple(names)
+
+
+def create_app(
+    settings: Settings | None = None, clock: Clock | None = None, **runtime_overrides: Any
+) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    router = apollo_router()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = build_runtime(settings, clock or SystemClock(), **runtime_overrides)
+        runtime.endpoints = endpoint_names(RESOURCE_ROUTERS)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(
+        title="Perilune",
+        version=__version__,
+        summary="A self-hosted server that speaks the Apollo.io REST API.",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.include_router(router, prefix=API_PREFIXES[0])
+    app.include_router(router, prefix=API_PREFIXES[1], include_in_schema=False)
+    app.include_router(ops_router)
+    _install_error_handlers(app)
+    app.add_middleware(EdgeMiddleware)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApolloError, apollo_error_handler)
+
+    async def route_not_found(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, StarletteHTTPException) and exc.status_code not in (404, 405):
+            return Response(status_code=exc.status_code, content=str(exc.detail))
+        return RouteNotFound().render()
+
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        return Unprocessable("Invalid parameters. " + "; ".join(parts)).render()
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", request_id=getattr(request.state, "request_id", None))
+        return InternalError().render()
+
+    app.add_exception_handler(StarletteHTTPException, route_not_found)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` and granian: settings from the environment."""
+    return create_app(Settings())
+
+
+def runtime_of(app: FastAPI) -> Runtime:
+    runtime: Runtime = app.state.runtime
+    return runtime

@@ -1,0 +1,1 @@
+"""API keys, teams and scopes."""

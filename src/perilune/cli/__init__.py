@@ -1,0 +1,1 @@
+"""perilune serve | init | teams | users | keys | plans | credits | db"""

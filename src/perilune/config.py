@@ -1,0 +1,69 @@
+"""Settings, read from the environment (prefix ``PERILUNE_``) and documented in docs/configuration.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+RateLimitStoreName = Literal["auto", "memory", "database", "redis"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PERILUNE_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".perilune"), description="Where the embedded database and demo key live."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default SQLite at $PERILUNE_DATA_DIR/perilune.db. "
+        "postgresql:// URLs use asyncpg.",
+    )
+    database_schema: str | None = Field(
+        default=None, description="PostgreSQL only: the schema Perilune's tables live in."
+    )
+    redis_url: str | None = Field(default=None, description="Redis URL for shared rate-limit counters.")
+    rate_limit_store: RateLimitStoreName = Field(
+        default="auto",
+        description="auto: redis if PERILUNE_REDIS_URL is set, the database when serving with "
+        "several workers, otherwise memory.",
+    )
+    strict: bool = Field(default=False, description="Reject unknown parameters with a 422 naming them.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(default=1, ge=1)
+    demo: bool = Field(default=True, description="Create the demo team on first serve.")
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "console"
+    metrics_enabled: bool = True
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalize_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'perilune.db'}"
+
+    @property
+    def demo_key_path(self) -> Path:
+        return self.data_dir / "demo-api-key"
+
+    def effective_rate_limit_store(self) -> RateLimitStoreName:
+        if self.rate_limit_store != "auto":
+            return self.rate_limit_store
+        if self.redis_url:
+            return "redis"
+        return "database" if self.workers > 1 else "memory"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URLs users paste (``postgres://``, ``postgresql://``, ``sqlite:///``) and pick
+    the async driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url

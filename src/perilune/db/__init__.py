@@ -1,0 +1,2 @@
+"""Engines, sessions, migrations, id generation and the dialect differences between SQLite and
+PostgreSQL (which live here and in search/ only)."""

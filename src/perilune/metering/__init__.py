@@ -1,0 +1,1 @@
+"""Rate limits and credits, with Apollo's semantics."""

@@ -1,0 +1,135 @@
+"""The credit ledger: grants and spends per team and credit type, counted within the team's
+current monthly credit cycle. Spending more than is left raises Apollo's insufficient-credits
+answer and records nothing."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from perilune.api.errors import InsufficientCredits
+from perilune.metering.plans import CREDIT_TYPES, Plan
+from perilune.models import CreditLedgerEntry, Team
+from perilune.observability.metrics import CREDITS_SPENT
+
+
+@dataclass(frozen=True)
+class Balance:
+    limit: int
+    consumed: int
+
+    @property
+    def left_over(self) -> int:
+        return self.limit - self.consumed
+
+    def as_dict(self) -> dict[str, int]:
+        return {"limit": self.limit, "consumed": self.consumed, "left_over": self.left_over}
+
+
+def add_months(when: datetime, months: int) -> datetime:
+    month_index = when.month - 1 + months
+    year, month = when.year + month_index // 12, month_index % 12 + 1
+    day = min(when.day, calendar.monthrange(year, month)[1])
+    return when.replace(year=year, month=month, day=day)
+
+
+def credit_cycle(anchor: datetime, now: datetime) -> tuple[datetime, datetime]:
+    """The monthly cycle, counted from ``anchor``, that contains ``now``."""
+    months = (now.year - anchor.year) * 12 + (now.month - anchor.month)
+    if add_months(anchor, months) > now:
+        months -= 1
+    # Both ends come from the anchor, so a cycle anchored on the 31st never drifts to the 28th.
+    return add_months(anchor, months), add_months(anchor, months + 1)
+
+
+async def balances(
+    session: AsyncSession, team: Team, plan: Plan, now: datetime, *, user_id: str | None = None
+) -> dict[str, Balance]:
+    """Every credit type's balance this cycle. With ``user_id``, ``consumed`` is that user's."""
+    start, end = credit_cycle(team.credit_cycle_anchor, now)
+    ledger = CreditLedgerEntry
+    in_cycle = (ledger.team_id == team.id, ledger.created_at >= start, ledger.created_at < end)
+    granted = dict(
+        (
+            await session.execute(
+                select(ledger.credit_type, func.sum(ledger.amount))
+                .where(*in_cycle, ledger.amount > 0)
+                .group_by(ledger.credit_type)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    spent_filter = [*in_cycle, ledger.amount < 0]
+    if user_id is not None:
+        spent_filter.append(ledger.user_id == user_id)
+    spent = dict(
+        (
+            await session.execute(
+                select(ledger.credit_type, -func.sum(ledger.amount))
+                .where(*spent_filter)
+                .group_by(ledger.credit_type)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    return {
+        kind: Balance(
+            limit=plan.credit_limit(kind) + int(granted.get(kind) or 0), consumed=int(spent.get(kind) or 0)
+        )
+        for kind in CREDIT_TYPES
+    }
+
+
+async def spend(
+    session: AsyncSession,
+    team: Team,
+    plan: Plan,
+    now: datetime,
+    *,
+    credit_type: str,
+    amount: int,
+    user_id: str | None = None,
+    endpoint: str | None = None,
+    note: str | None = None,
+) -> None:
+    if amount <= 0:
+        return
+    balance = (await balances(session, team, plan, now))[credit_type]
+    if balance.left_over < amount:
+        raise InsufficientCredits()
+    session.add(
+        CreditLedgerEntry(
+            team_id=team.id,
+            user_id=user_id,
+            credit_type=credit_type,
+            amount=-amount,
+            endpoint=endpoint,
+            note=note,
+            created_at=now,
+        )
+    )
+    CREDITS_SPENT.labels(credit_type=credit_type).inc(amount)
+
+
+async def grant(
+    session: AsyncSession,
+    team: Team,
+    now: datetime,
+    *,
+    credit_type: str,
+    amount: int,
+    note: str | None = None,
+) -> None:
+    if credit_type not in CREDIT_TYPES:
+        raise ValueError(f"unknown credit type {credit_type!r}; one of {', '.join(CREDIT_TYPES)}")
+    if amount <= 0:
+        raise ValueError("a grant must be a positive number of credits")
+    session.add(
+        CreditLedgerEntry(team_id=team.id, credit_type=credit_type, amount=amount, note=note, created_at=now)
+    )

@@ -1,0 +1,8 @@
+"""ORM tables, one module per table family. Importing this package registers every table on
+``Base.metadata`` (Alembic's autogenerate and ``alembic check`` rely on that)."""
+
+from perilune.models.base import Base
+from perilune.models.metering import CreditLedgerEntry, RateLimitCounter
+from perilune.models.tenancy import ApiKey, Team, User
+
+__all__ = ["ApiKey", "Base", "CreditLedgerEntry", "RateLimitCounter", "Team", "User"]
