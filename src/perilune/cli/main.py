@@ -236,7 +236,8 @@ def plans_set(
     overrides: Annotated[
         str | None,
         typer.Option(
-            help='custom plan only, JSON: {"limits": {"default": {"minute": 500}}, "credits": {"lead_credit": 50000}}'
+            help="custom plan only, JSON: "
+            '{"limits": {"default": {"minute": 500}}, "credits": {"lead_credit": 50000}}'
         ),
     ] = None,
 ) -> None:
