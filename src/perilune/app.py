@@ -24,6 +24,8 @@ from perilune.api.errors import (
 )
 from perilune.clock import Clock, SystemClock
 from perilune.config import Settings
+from perilune.jobs.handlers import JobHandlers
+from perilune.jobs.worker import BackgroundWorker, Worker
 from perilune.observability.edge import EdgeMiddleware
 from perilune.observability.logging import configure_logging, get_logger
 from perilune.resources.auth.endpoints import router as auth_router
@@ -34,6 +36,8 @@ from perilune.runtime import Runtime, build_runtime
 
 API_PREFIXES = ("/api/v1", "/v1")
 RESOURCE_ROUTERS: tuple[APIRouter, ...] = (auth_router, users_router, usage_stats_router)
+# Each resource's job handlers (a JobHandlers registry), merged for every worker.
+RESOURCE_JOB_HANDLERS: tuple[JobHandlers, ...] = ()
 log = get_logger("perilune.app")
 
 
@@ -42,6 +46,16 @@ def apollo_router() -> APIRouter:
     for resource in RESOURCE_ROUTERS:
         router.include_router(resource)
     return router
+
+
+def job_handlers() -> JobHandlers:
+    """Every resource's job handlers: what ``perilune serve`` and ``perilune worker`` run."""
+    return JobHandlers.merge(*RESOURCE_JOB_HANDLERS)
+
+
+def start_worker(runtime: Runtime) -> BackgroundWorker:
+    """The in-process worker ``perilune serve`` runs unless PERILUNE_RUN_WORKER is false."""
+    return BackgroundWorker(Worker(runtime.engine, runtime.clock, job_handlers()))
 
 
 def endpoint_names(routers: tuple[APIRouter, ...]) -> tuple[str, ...]:
@@ -69,9 +83,12 @@ def create_app(
         runtime = build_runtime(settings, clock or SystemClock(), **runtime_overrides)
         runtime.endpoints = endpoint_names(RESOURCE_ROUTERS)
         app.state.runtime = runtime
+        app.state.worker = start_worker(runtime) if settings.run_worker else None
         try:
             yield
         finally:
+            if app.state.worker is not None:
+                await app.state.worker.stop()
             await runtime.close()
 
     app = FastAPI(

@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     demo: bool = Field(default=True, description="Create the demo team on first serve.")
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "console"
-    metrics_enabled: bool = True
+    run_worker: bool = Field(
+        default=True, description="Run a background-job worker inside each server process."
+    )
 
     @property
     def resolved_database_url(self) -> str:

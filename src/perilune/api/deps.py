@@ -51,10 +51,10 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 async def get_params(request: Request, runtime: RuntimeDep) -> Params:
     body = await request.body()
-    strict = runtime.settings.strict or request.headers.get(STRICT_HEADER, "") in ("1", "true")
-    return Params.from_sources(
-        request.url.query, body, request.headers.get("content-type", ""), strict=strict
-    )
+    strict = runtime.settings.strict or request.headers.get(STRICT_HEADER, "").lower() in ("1", "true")
+    # Not request.url.query: that decodes strictly, and a raw non-UTF-8 byte would be a 500.
+    query = request.scope.get("query_string", b"").decode("utf-8", errors="replace")
+    return Params.from_sources(query, body, request.headers.get("content-type", ""), strict=strict)
 
 
 ParamsDep = Annotated[Params, Depends(get_params)]
@@ -83,6 +83,10 @@ class ApolloEndpoint:
         caller = await authenticate(session, _raw_key(request, params), now)
         request.state.team_id = caller.team_id
         authorize(caller, self.name, master_only=self.master_only, paid_only=self.paid_only)
+        # End the authentication's transaction (saving the key's last use) before the rate-limit
+        # store commits its counters: on SQLite a read snapshot older than another connection's
+        # commit can never write again (SQLITE_BUSY_SNAPSHOT), which would fail the endpoint.
+        await session.commit()
         limits = caller.plan.limits_for(self.name)
         decision = await runtime.rate_limits.hit(caller.team_id, self.name, limits, now.timestamp())
         request.state.rate_limit_headers = decision.headers()
@@ -90,6 +94,10 @@ class ApolloEndpoint:
         if not decision.allowed and exhausted is not None and exhausted.limit is not None:
             RATE_LIMIT_REJECTIONS.labels(endpoint=self.name, window=exhausted.window).inc()
             raise RateLimited(self.name, exhausted.limit, exhausted.window, exhausted.resets_in(decision.now))
+        # A body that cannot be parsed is a 400 on every endpoint, including those that read no
+        # parameters (the key may still have come from the query string or a header).
+        if params.body_error is not None:
+            raise params.body_error
         return caller
 
 

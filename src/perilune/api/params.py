@@ -36,7 +36,15 @@ class _Indexed:
         return max(self.items, default=-1) + 1
 
     def to_list(self) -> list[Any]:
-        return [_finish(self.items[i]) for i in sorted(self.items)]
+        out: list[Any] = []
+        for i in sorted(self.items):
+            item = self.items[i]
+            # A run of index segments (k[][0], k[0][], k[0][1]) is one array level, not two.
+            if isinstance(item, _Indexed):
+                out.extend(item.to_list())
+            else:
+                out.append(_finish(item))
+        return out
 
 
 def _finish(value: Any) -> Any:
@@ -67,19 +75,9 @@ def _split_key(key: str) -> tuple[str, list[str]]:
 
 
 def _is_index(segment: str) -> bool:
-    return segment == "" or segment.isdigit()
-
-
-def _collapse(segments: list[str]) -> list[str]:
-    """``k[][0]`` is one array level, not two: drop index segments that follow an index."""
-    out: list[str] = []
-    for segment in segments:
-        if out and _is_index(out[-1]) and _is_index(segment):
-            if segment != "":
-                out[-1] = segment if out[-1] == "" else out[-1]
-            continue
-        out.append(segment)
-    return out
+    # ASCII digits only ("²".isdigit() is true but int() refuses it), and few enough that int()
+    # takes them; anything else is an object key.
+    return segment == "" or (segment.isascii() and segment.isdigit() and len(segment) <= 18)
 
 
 def _insert(container: dict[str, Any], name: str, segments: list[str], value: str) -> None:
@@ -115,22 +113,37 @@ def _insert_into_array(container: dict[str, Any], name: str, index: str, rest: l
         if previous is not None:
             array.items[0] = previous
         container[name] = array
+    _insert_at(array, index, rest, value)
+
+
+def _insert_at(array: _Indexed, index: str, rest: list[str], value: str) -> None:
     if not rest:
         array.items[int(index) if index else array.next_index()] = value
         return
-    # k[][name]=v builds an array of objects, starting a new object when ``name`` repeats (Rack).
+    # An index followed by an index is an array inside the array (flattened when finished).
+    nested = _is_index(rest[0])
     if index:
         slot = int(index)
     else:
+        # k[][name]=v builds an array of objects, starting a new object when ``name`` repeats
+        # (Rack); k[][0]=v likewise starts a new inner array when the index repeats.
         last = array.next_index() - 1
-        current = array.items.get(last)
-        reuse = isinstance(current, dict) and rest[0] not in current
-        slot = last if reuse else array.next_index()
+        slot = last if _has_room(array.items.get(last), nested, rest[0]) else array.next_index()
     target = array.items.get(slot)
-    if not isinstance(target, dict):
-        target = {}
-        array.items[slot] = target
-    _insert(target, rest[0], rest[1:], value)
+    if nested:
+        if not isinstance(target, _Indexed):
+            target = array.items[slot] = _Indexed()
+        _insert_at(target, rest[0], rest[1:], value)
+    else:
+        if not isinstance(target, dict):
+            target = array.items[slot] = {}
+        _insert(target, rest[0], rest[1:], value)
+
+
+def _has_room(current: Any, nested: bool, segment: str) -> bool:
+    if nested:
+        return isinstance(current, _Indexed) and (segment == "" or int(segment) not in current.items)
+    return isinstance(current, dict) and segment not in current
 
 
 def parse_query_string(raw: str) -> dict[str, Any]:
@@ -143,7 +156,7 @@ def parse_query_string(raw: str) -> dict[str, Any]:
         if not key:
             continue
         name, segments = _split_key(key)
-        _insert(result, name, _collapse(segments), unquote_plus(raw_value))
+        _insert(result, name, segments, unquote_plus(raw_value))
     return {k: _finish(v) for k, v in result.items()}
 
 
@@ -151,7 +164,9 @@ def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
     if not body.strip():
         return {}
     media_type = content_type.split(";", 1)[0].strip().lower()
-    if media_type == "application/x-www-form-urlencoded":
+    # curl -d sends JSON labelled as a form unless told otherwise; a form body never starts
+    # with "{", so such a body is read as the JSON it is.
+    if media_type == "application/x-www-form-urlencoded" and not body.lstrip().startswith(b"{"):
         return parse_query_string(body.decode("utf-8", errors="replace"))
     if media_type.startswith("multipart/"):
         return {}
@@ -242,8 +257,8 @@ def _is_str_annotation(annotation: Any) -> bool:
 
 class ApolloParams(BaseModel):
     """Base for request models: unknown names are ignored (as Apollo does), a single value is
-    accepted where an array is expected, and an empty string means "not given" for non-text
-    fields (``page=`` from a form)."""
+    accepted where an array is expected, a repeated single-valued parameter keeps its last value
+    (as Rails does), and an empty string means "not given" for non-text fields (``page=``)."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
@@ -263,6 +278,9 @@ class ApolloParams(BaseModel):
                     out[key] = []
                 elif not isinstance(value, list | tuple | set):
                     out[key] = [value]
-            elif value == "" and not _is_str_annotation(info.annotation):
+                continue
+            if isinstance(value, list) and value and not isinstance(value[-1], dict | list):
+                value = out[key] = value[-1]
+            if value == "" and not _is_str_annotation(info.annotation):
                 del out[key]
         return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -14,10 +15,13 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perilune.auth import admin
+from perilune.clock import SystemClock
 from perilune.config import Settings
 from perilune.db import migrate
 from perilune.db.engine import engine_from_settings, session_factory
+from perilune.jobs.worker import DEFAULT_BATCH_SIZE, DEFAULT_POLL_INTERVAL, Worker
 from perilune.metering.plans import CREDIT_TYPES, PLAN_NAMES
+from perilune.observability.logging import configure_logging
 
 T = TypeVar("T")
 
@@ -152,6 +156,40 @@ def _serve_granian(settings: Settings) -> None:
         workers=settings.workers,
         interface=Interfaces.ASGI,
     ).serve()
+
+
+@app.command("worker")
+def worker_command(
+    poll_interval: Annotated[
+        float, typer.Option(min=0.01, help="Seconds to wait between looks when idle.")
+    ] = DEFAULT_POLL_INTERVAL,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Jobs claimed and run at once.")
+    ] = DEFAULT_BATCH_SIZE,
+) -> None:
+    """Run a background-job worker until SIGINT or SIGTERM (migrates first). Run as many as needed,
+    beside `perilune serve` (which runs one itself unless PERILUNE_RUN_WORKER=0)."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    migrate.upgrade(settings.resolved_database_url, settings.database_schema)
+    typer.echo(f"Perilune job worker ({_describe(settings)})")
+    sys.stdout.flush()
+    asyncio.run(_work(settings, poll_interval, batch_size))
+
+
+async def _work(settings: Settings, poll_interval: float, batch_size: int) -> None:
+    from perilune.app import job_handlers
+
+    engine = engine_from_settings(settings)
+    worker = Worker(engine, SystemClock(), job_handlers(), poll_interval=poll_interval, batch_size=batch_size)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await worker.run_forever(stop)
+    finally:
+        await engine.dispose()
 
 
 @teams_app.command("create")

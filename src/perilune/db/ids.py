@@ -7,7 +7,8 @@ import re
 import secrets
 import time
 
-ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
+# \Z, not $: $ also matches before a trailing newline.
+ID_PATTERN = re.compile(r"^[0-9a-f]{24}\Z")
 
 
 def new_id(now: float | None = None) -> str:

@@ -8,7 +8,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perilune.api.errors import InsufficientCredits
@@ -39,6 +39,8 @@ def add_months(when: datetime, months: int) -> datetime:
 
 def credit_cycle(anchor: datetime, now: datetime) -> tuple[datetime, datetime]:
     """The monthly cycle, counted from ``anchor``, that contains ``now``."""
+    # Count months on the anchor's calendar: another zone's date may lie in another month.
+    now = now.astimezone(anchor.tzinfo)
     months = (now.year - anchor.year) * 12 + (now.month - anchor.month)
     if add_months(anchor, months) > now:
         months -= 1
@@ -53,37 +55,23 @@ async def balances(
     start, end = credit_cycle(team.credit_cycle_anchor, now)
     ledger = CreditLedgerEntry
     in_cycle = (ledger.team_id == team.id, ledger.created_at >= start, ledger.created_at < end)
-    granted = dict(
-        (
-            await session.execute(
-                select(ledger.credit_type, func.sum(ledger.amount))
-                .where(*in_cycle, ledger.amount > 0)
-                .group_by(ledger.credit_type)
-            )
-        )
-        .tuples()
-        .all()
-    )
+    granted = await _sum_by_type(session, *in_cycle, ledger.amount > 0)
     spent_filter = [*in_cycle, ledger.amount < 0]
     if user_id is not None:
         spent_filter.append(ledger.user_id == user_id)
-    spent = dict(
-        (
-            await session.execute(
-                select(ledger.credit_type, -func.sum(ledger.amount))
-                .where(*spent_filter)
-                .group_by(ledger.credit_type)
-            )
-        )
-        .tuples()
-        .all()
-    )
+    spent = await _sum_by_type(session, *spent_filter)
     return {
-        kind: Balance(
-            limit=plan.credit_limit(kind) + int(granted.get(kind) or 0), consumed=int(spent.get(kind) or 0)
-        )
+        kind: Balance(limit=plan.credit_limit(kind) + granted.get(kind, 0), consumed=-spent.get(kind, 0))
         for kind in CREDIT_TYPES
     }
+
+
+async def _sum_by_type(session: AsyncSession, *where: ColumnElement[bool]) -> dict[str, int]:
+    ledger = CreditLedgerEntry
+    rows = await session.execute(
+        select(ledger.credit_type, func.sum(ledger.amount)).where(*where).group_by(ledger.credit_type)
+    )
+    return {credit_type: int(total or 0) for credit_type, total in rows}
 
 
 async def spend(
@@ -100,6 +88,10 @@ async def spend(
 ) -> None:
     if amount <= 0:
         return
+    # Serialise a team's spends (a row lock on PostgreSQL, a no-op on SQLite, whose single writer
+    # already refuses a stale transaction) so two concurrent spends cannot both see the same
+    # balance and overdraw it. The lock is held until the caller's transaction ends.
+    await session.execute(select(Team.id).where(Team.id == team.id).with_for_update())
     balance = (await balances(session, team, plan, now))[credit_type]
     if balance.left_over < amount:
         raise InsufficientCredits()

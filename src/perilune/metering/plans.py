@@ -177,20 +177,35 @@ def resolve_plan(name: str, overrides: dict[str, Any] | None = None) -> Plan:
     return Plan(name="custom", paid=True, limits=limits, credits=credits)
 
 
+def _whole(value: Any) -> bool:
+    # bool is an int subclass: ``true`` must not pass for 1.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def validate_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
     """Check a custom plan's overrides before they are stored; raise PlanError naming the fault."""
+    if not isinstance(overrides, dict):
+        raise PlanError("overrides must be a JSON object with 'limits' and/or 'credits'")
     unknown = set(overrides) - {"limits", "credits"}
     if unknown:
         raise PlanError(f"unknown keys {sorted(unknown)}; use 'limits' and 'credits'")
-    for klass, figures in (overrides.get("limits") or {}).items():
+    limits = overrides.get("limits") or {}
+    if not isinstance(limits, dict):
+        raise PlanError("limits must be an object of endpoint class -> {minute, hour, day}")
+    for klass, figures in limits.items():
         if klass not in EndpointClass.__members__:
             raise PlanError(f"unknown endpoint class {klass!r}; one of {', '.join(EndpointClass)}")
+        if not isinstance(figures, dict):
+            raise PlanError(f'limits.{klass} must be an object like {{"minute": 500}}')
         for window, value in figures.items():
-            if window not in dict(WINDOWS) or not (value is None or (isinstance(value, int) and value > 0)):
+            if window not in dict(WINDOWS) or not (value is None or (_whole(value) and value > 0)):
                 raise PlanError(
                     f"limits.{klass}.{window} must be minute/hour/day with a positive integer or null"
                 )
-    for credit_type, value in (overrides.get("credits") or {}).items():
-        if credit_type not in CREDIT_TYPES or not isinstance(value, int) or value < 0:
+    credits = overrides.get("credits") or {}
+    if not isinstance(credits, dict):
+        raise PlanError("credits must be an object of credit type -> whole number")
+    for credit_type, value in credits.items():
+        if credit_type not in CREDIT_TYPES or not _whole(value) or value < 0:
             raise PlanError(f"credits.{credit_type}: a known credit type with a whole number >= 0")
     return overrides

@@ -2,7 +2,8 @@
 ``Base.metadata`` (Alembic's autogenerate and ``alembic check`` rely on that)."""
 
 from perilune.models.base import Base
+from perilune.models.jobs import Job
 from perilune.models.metering import CreditLedgerEntry, RateLimitCounter
 from perilune.models.tenancy import ApiKey, Team, User
 
-__all__ = ["ApiKey", "Base", "CreditLedgerEntry", "RateLimitCounter", "Team", "User"]
+__all__ = ["ApiKey", "Base", "CreditLedgerEntry", "Job", "RateLimitCounter", "Team", "User"]

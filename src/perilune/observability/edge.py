@@ -10,11 +10,13 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from perilune.api.errors import InternalError
 from perilune.observability.logging import get_logger
 from perilune.observability.metrics import LATENCY, REQUESTS
 
 REQUEST_ID_HEADER = b"x-request-id"
-_SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+# \Z, not $: $ also matches before a trailing newline.
+_SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}\Z")
 log = get_logger("perilune.access")
 
 
@@ -38,10 +40,12 @@ class EdgeMiddleware:
         state["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
+                response_started = True
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER, request_id.encode("ascii")))
@@ -52,6 +56,13 @@ class EdgeMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # An unhandled error's 500 would otherwise be sent by Starlette's outermost
+            # ServerErrorMiddleware, past this one and without a request id. Answer it here; the
+            # error still propagates, so the app's handler logs it (and sends nothing more).
+            if not response_started:
+                await InternalError().render()(scope, receive, send_with_headers)
+            raise
         finally:
             self._record(scope, state, status, time.perf_counter() - started, request_id)
 

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from perilune.api.deps import RuntimeDep
 from perilune.api.envelopes import ApolloJSON
+from perilune.jobs.queue import queue_depth
 from perilune.observability import metrics
 
 router = APIRouter(tags=["Operations"])
@@ -22,5 +23,7 @@ async def healthz(runtime: RuntimeDep) -> ApolloJSON:
 
 @router.get("/metrics", summary="Prometheus metrics")
 async def prometheus_metrics(runtime: RuntimeDep) -> Response:
+    for status, count in (await queue_depth(runtime.engine)).items():
+        metrics.JOB_QUEUE_DEPTH.labels(state=status).set(count)
     body, content_type = metrics.render()
     return Response(content=body, media_type=content_type)
