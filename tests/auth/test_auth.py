@@ -343,11 +343,10 @@ async def test_authenticate_records_last_use_once_a_minute(
     runtime: Runtime, clock: FrozenClock, tenant: Tenant
 ) -> None:
     async def use_at(when: datetime) -> datetime | None:
-        async with runtime.sessions() as session, session.begin():
-            caller = await authenticate(session, tenant.master_key, when)
-            assert caller.team_id == tenant.team_id
-            assert caller.user is not None
-            assert caller.user.id == tenant.user_id
+        caller = await authenticate(runtime.sessions, tenant.master_key, when)
+        assert caller.team_id == tenant.team_id
+        assert caller.user is not None
+        assert caller.user.id == tenant.user_id
         async with runtime.sessions() as session:
             stored = await session.scalar(
                 select(ApiKey).where(ApiKey.key_hash == hash_key(tenant.master_key))
@@ -371,20 +370,18 @@ async def test_authenticate_falls_back_to_an_admin_when_the_keys_user_is_deleted
         )
         issued = await admin.create_key(session, team, master=True, user=member, now=clock.now())
         member.deleted = True
-    async with runtime.sessions() as session:
-        caller = await authenticate(session, issued.secret, clock.now())
-        assert caller.user is not None
-        assert caller.user.id == tenant.user_id
+    caller = await authenticate(runtime.sessions, issued.secret, clock.now())
+    assert caller.user is not None
+    assert caller.user.id == tenant.user_id
 
 
 async def test_authenticate_is_case_sensitive(runtime: Runtime, clock: FrozenClock, tenant: Tenant) -> None:
     from perilune.api.errors import InvalidApiKey
 
-    async with runtime.sessions() as session:
-        with pytest.raises(InvalidApiKey):
-            await authenticate(session, tenant.master_key.swapcase(), clock.now())
-        with pytest.raises(InvalidApiKey):
-            await authenticate(session, None, clock.now())
+    with pytest.raises(InvalidApiKey):
+        await authenticate(runtime.sessions, tenant.master_key.swapcase(), clock.now())
+    with pytest.raises(InvalidApiKey):
+        await authenticate(runtime.sessions, None, clock.now())
 
 
 # --- rate-limit headers ----------------------------------------------------------------------------

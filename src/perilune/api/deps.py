@@ -34,11 +34,15 @@ def get_clock(runtime: RuntimeDep) -> Clock:
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
-async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+async def _request_session(runtime: Runtime, *, writes: bool) -> AsyncIterator[AsyncSession]:
     """Commit only at the edge: on success after the endpoint returns (before the answer is
     sent), roll back on any error. Services flush, never commit."""
     async with runtime.sessions() as session:
         try:
+            if writes:
+                # SQLite: take the write lock at BEGIN, so the transaction never fails upgrading
+                # a read snapshot that another connection's commit has made stale.
+                await session.connection(execution_options={"sqlite_immediate": True})
             yield session
             await session.commit()
         except BaseException:
@@ -46,7 +50,20 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
             raise
 
 
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """The request's session for endpoints that only read."""
+    async for session in _request_session(runtime, writes=False):
+        yield session
+
+
+async def get_write_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """The request's session for endpoints that change data."""
+    async for session in _request_session(runtime, writes=True):
+        yield session
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session, scope="function")]
 
 
 async def get_params(request: Request, runtime: RuntimeDep) -> Params:
@@ -75,18 +92,12 @@ class ApolloEndpoint:
         self.master_only = master_only
         self.paid_only = paid_only
 
-    async def __call__(
-        self, request: Request, params: ParamsDep, session: SessionDep, runtime: RuntimeDep
-    ) -> Caller:
+    async def __call__(self, request: Request, params: ParamsDep, runtime: RuntimeDep) -> Caller:
         request.state.endpoint = self.name
         now = runtime.clock.now()
-        caller = await authenticate(session, _raw_key(request, params), now)
+        caller = await authenticate(runtime.sessions, _raw_key(request, params), now)
         request.state.team_id = caller.team_id
         authorize(caller, self.name, master_only=self.master_only, paid_only=self.paid_only)
-        # End the authentication's transaction (saving the key's last use) before the rate-limit
-        # store commits its counters: on SQLite a read snapshot older than another connection's
-        # commit can never write again (SQLITE_BUSY_SNAPSHOT), which would fail the endpoint.
-        await session.commit()
         limits = caller.plan.limits_for(self.name)
         decision = await runtime.rate_limits.hit(caller.team_id, self.name, limits, now.timestamp())
         request.state.rate_limit_headers = decision.headers()

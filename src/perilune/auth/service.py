@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from perilune.api.errors import ApiInaccessible, InvalidApiKey, PaidPlanRequired
 from perilune.auth.context import Caller
@@ -17,33 +17,49 @@ from perilune.models import ApiKey, Team, User
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-async def authenticate(session: AsyncSession, raw_key: str | None, now: datetime) -> Caller:
+async def authenticate(
+    sessions: async_sessionmaker[AsyncSession], raw_key: str | None, now: datetime
+) -> Caller:
+    """Find the key, its team and the user it acts as, in a short read of its own: the request's
+    session begins after the rate limit, so on SQLite it never holds a read snapshot older than
+    the rate-limit counters' commit (such a snapshot can never write)."""
     if not raw_key:
         raise InvalidApiKey()
-    key = (
-        await session.execute(select(ApiKey).where(ApiKey.key_hash == hash_key(raw_key)))
-    ).scalar_one_or_none()
-    if key is None or key.revoked_at is not None:
-        raise InvalidApiKey()
-    team = await session.get(Team, key.team_id)
-    if team is None:
-        raise InvalidApiKey()
-    user = await _acting_user(session, key)
+    async with sessions() as session:
+        # One round trip for the common case: the key, its team and its own (live) user.
+        found = (
+            await session.execute(
+                select(ApiKey, Team, User)
+                .join(Team, Team.id == ApiKey.team_id)
+                .outerjoin(User, and_(User.id == ApiKey.user_id, User.deleted.is_(False)))
+                .where(ApiKey.key_hash == hash_key(raw_key), ApiKey.revoked_at.is_(None))
+            )
+        ).first()
+        if found is None:
+            raise InvalidApiKey()
+        key, team = found[0], found[1]
+        user: User | None = found[2]  # None: the outer join found no live user of the key's own
+        if user is None:
+            user = await _team_admin(session, key.team_id)
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        key.last_used_at = now
+        await _record_use(sessions, key, now)
     return Caller(key=key, team=team, user=user, plan=resolve_plan(team.plan, team.plan_overrides))
 
 
-async def _acting_user(session: AsyncSession, key: ApiKey) -> User | None:
-    """The key's own user, or else the team's first admin (a master key made by an operator)."""
-    if key.user_id:
-        user = await session.get(User, key.user_id)
-        if user is not None and not user.deleted:
-            return user
+async def _record_use(sessions: async_sessionmaker[AsyncSession], key: ApiKey, now: datetime) -> None:
+    # A write-only transaction of its own: it takes SQLite's write lock with its first statement.
+    async with sessions.begin() as session:
+        await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    key.last_used_at = now
+
+
+async def _team_admin(session: AsyncSession, team_id: str) -> User | None:
+    """Who a key without a (live) user of its own acts as: the team's first admin, else its
+    first user (a master key made by an operator)."""
     return (
         await session.execute(
             select(User)
-            .where(User.team_id == key.team_id, User.deleted.is_(False))
+            .where(User.team_id == team_id, User.deleted.is_(False))
             .order_by((User.role == "admin").desc(), User.created_at)
             .limit(1)
         )
