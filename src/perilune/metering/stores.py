@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from sqlalchemy import Table, case, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from perilune.db.dialect import insert_ignoring_conflicts
+from perilune.db.dialect import insert_ignoring_conflicts, write_transaction
 from perilune.metering.plans import WINDOWS, Limits
 from perilune.metering.ratelimit import Decision, Usage, WindowState, decide, window_specs
 from perilune.models import RateLimitCounter
@@ -28,38 +28,34 @@ class DatabaseRateLimitStore:
 
     async def hit(self, team_id: str, endpoint: str, limits: Limits, now: float) -> Decision:
         specs = window_specs(limits)
-        async with self._engine.connect() as connection:
-            connection = await connection.execution_options(sqlite_immediate=True)
-            async with connection.begin():
+        async with write_transaction(self._engine) as connection:
+            found = await _locked_counters(connection, team_id, endpoint)
+            missing = [w for w, _, _ in specs if w not in found]
+            if missing:
+                fresh = [
+                    {"team_id": team_id, "endpoint": endpoint, "window": w, "started_at": now, "count": 0}
+                    for w in missing
+                ]
+                await connection.execute(insert_ignoring_conflicts(connection.dialect.name, _COUNTERS, fresh))
+                # Read again: a concurrent transaction may have inserted them first.
                 found = await _locked_counters(connection, team_id, endpoint)
-                missing = [w for w, _, _ in specs if w not in found]
-                if missing:
-                    fresh = [
-                        {"team_id": team_id, "endpoint": endpoint, "window": w, "started_at": now, "count": 0}
-                        for w in missing
-                    ]
-                    await connection.execute(
-                        insert_ignoring_conflicts(connection.dialect.name, _COUNTERS, fresh)
+            current = [(w, ln, lim, *found[w]) for w, ln, lim in specs]
+            allowed, states = decide(current, specs, now)
+            changed = {s.window: s for s in states if (s.count, s.started_at) != found[s.window]}
+            if changed:
+                window = _COUNTERS.c.window
+                await connection.execute(
+                    update(_COUNTERS)
+                    .where(
+                        _COUNTERS.c.team_id == team_id,
+                        _COUNTERS.c.endpoint == endpoint,
+                        window.in_(list(changed)),
                     )
-                    # Read again: a concurrent transaction may have inserted them first.
-                    found = await _locked_counters(connection, team_id, endpoint)
-                current = [(w, ln, lim, *found[w]) for w, ln, lim in specs]
-                allowed, states = decide(current, specs, now)
-                changed = {s.window: s for s in states if (s.count, s.started_at) != found[s.window]}
-                if changed:
-                    window = _COUNTERS.c.window
-                    await connection.execute(
-                        update(_COUNTERS)
-                        .where(
-                            _COUNTERS.c.team_id == team_id,
-                            _COUNTERS.c.endpoint == endpoint,
-                            window.in_(list(changed)),
-                        )
-                        .values(
-                            count=case({w: s.count for w, s in changed.items()}, value=window),
-                            started_at=case({w: s.started_at for w, s in changed.items()}, value=window),
-                        )
+                    .values(
+                        count=case({w: s.count for w, s in changed.items()}, value=window),
+                        started_at=case({w: s.started_at for w, s in changed.items()}, value=window),
                     )
+                )
         return Decision(endpoint, tuple(states), allowed, now)
 
     async def usage(self, team_id: str, now: float) -> Usage:
