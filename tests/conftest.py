@@ -8,6 +8,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from perilune.clock import FrozenClock
 from perilune.config import Settings
 from perilune.db import migrate
 from perilune.db.engine import create_engine
+from perilune.metering import credits
+from perilune.metering.plans import resolve_plan
 from perilune.runtime import Runtime
 
 POSTGRES_URL = os.environ.get("PERILUNE_TEST_POSTGRES_URL")
@@ -50,17 +53,19 @@ def _postgres_schema() -> Iterator[Database]:
     assert POSTGRES_URL is not None
     schema = f"t_{uuid.uuid4().hex[:16]}"
     url = Settings(database_url=POSTGRES_URL).resolved_database_url
-    _run_sql(url, f'CREATE SCHEMA "{schema}"')
+    run_sql(url, f'CREATE SCHEMA "{schema}"')
     try:
         migrate.upgrade(url, schema)
         yield Database("postgres", url, schema)
     finally:
-        _run_sql(url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        run_sql(url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def _run_sql(url: str, statement: str) -> None:
+def run_sql(url: str, statement: str, schema: str | None = None) -> None:
+    """One statement in a transaction of its own, outside any event loop."""
+
     async def run() -> None:
-        engine = create_engine(url)
+        engine = create_engine(url, schema=schema)
         try:
             async with engine.begin() as connection:
                 await connection.execute(text(statement))
@@ -111,10 +116,17 @@ def runtime(app: FastAPI) -> Runtime:
     return value
 
 
+@asynccontextmanager
+async def asgi_client(app: FastAPI, *, raise_app_exceptions: bool = True) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client speaking to ``app`` in process, through its real ASGI interface."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+    async with httpx.AsyncClient(transport=transport, base_url="http://perilune.test") as http:
+        yield http
+
+
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://perilune.test") as http:
+    async with asgi_client(app) as http:
         yield http
 
 
@@ -153,3 +165,29 @@ async def make_scoped_key(runtime: Runtime, clock: FrozenClock, tenant: Tenant, 
 @pytest.fixture
 async def tenant(runtime: Runtime, clock: FrozenClock) -> Tenant:
     return await make_tenant(runtime, clock)
+
+
+async def spend_credits(
+    runtime: Runtime,
+    clock: FrozenClock,
+    team_id: str,
+    credit_type: str,
+    amount: int,
+    user_id: str | None = None,
+    note: str | None = "test",
+) -> None:
+    """Charge a team through the ledger, as an enrichment endpoint would."""
+    async with runtime.sessions() as session, session.begin():
+        team = await admin.find_team(session, team_id)
+        plan = resolve_plan(team.plan, team.plan_overrides)
+        await credits.spend(
+            session,
+            team,
+            plan,
+            clock.now(),
+            credit_type=credit_type,
+            amount=amount,
+            user_id=user_id,
+            endpoint="api/v1/people/match",
+            note=note,
+        )

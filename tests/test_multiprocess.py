@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from perilune.auth import admin
 from perilune.config import Settings
 from perilune.db.engine import create_engine, session_factory
-from tests.conftest import POSTGRES_URL, REDIS_URL, SKIP_POSTGRES, SKIP_REDIS, _run_sql
+from tests.conftest import POSTGRES_URL, REDIS_URL, SKIP_POSTGRES, SKIP_REDIS, run_sql
 
 pytestmark = pytest.mark.slow
 
@@ -251,11 +251,11 @@ def postgres_schema() -> Iterator[tuple[str, str]]:
         pytest.skip(SKIP_POSTGRES)
     url = Settings(database_url=POSTGRES_URL).resolved_database_url
     schema = f"mp_{uuid.uuid4().hex[:16]}"
-    _run_sql(url, f'CREATE SCHEMA "{schema}"')
+    run_sql(url, f'CREATE SCHEMA "{schema}"')
     try:
         yield POSTGRES_URL, schema
     finally:
-        _run_sql(url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        run_sql(url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def test_two_servers_share_a_postgres_database_store(

@@ -27,7 +27,7 @@ from perilune.clock import FrozenClock
 from perilune.config import Settings
 from perilune.resources.users.schemas import ApiProfileParams, UsersSearchParams
 from perilune.runtime import Runtime
-from tests.conftest import Tenant, make_tenant
+from tests.conftest import Tenant, asgi_client, make_tenant
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ECHO = "/_test/echo"
@@ -399,8 +399,7 @@ async def echo_app(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[FastAPI]
 
 @pytest.fixture
 async def echo_client(echo_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=echo_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://perilune.test") as http:
+    async with asgi_client(echo_app) as http:
         yield http
 
 

@@ -20,6 +20,7 @@ from perilune.metering.plans import CREDIT_TYPES, PLANS, resolve_plan
 from perilune.models import CreditLedgerEntry, Team
 from perilune.runtime import Runtime
 from tests.conftest import Database, Tenant, make_tenant
+from tests.conftest import spend_credits as spend
 
 
 def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -168,32 +169,6 @@ async def load_balances(
         assert team is not None
         plan = resolve_plan(team.plan, team.plan_overrides)
         return await credits.balances(session, team, plan, clock.now(), user_id=user_id)
-
-
-async def spend(
-    runtime: Runtime,
-    clock: FrozenClock,
-    team_id: str,
-    credit_type: str,
-    amount: int,
-    *,
-    user_id: str | None = None,
-) -> None:
-    async with runtime.sessions() as session, session.begin():
-        team = await session.get(Team, team_id)
-        assert team is not None
-        plan = resolve_plan(team.plan, team.plan_overrides)
-        await credits.spend(
-            session,
-            team,
-            plan,
-            clock.now(),
-            credit_type=credit_type,
-            amount=amount,
-            user_id=user_id,
-            endpoint="api/v1/people/match",
-            note="test",
-        )
 
 
 async def test_fresh_balances_are_the_plans_allowance(

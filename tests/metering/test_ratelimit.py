@@ -41,6 +41,7 @@ from tests.conftest import (
     SKIP_REDIS,
     Tenant,
     _postgres_schema,
+    asgi_client,
     make_scoped_key,
     make_tenant,
 )
@@ -446,8 +447,7 @@ def limited_runtime(limited_app: FastAPI) -> Runtime:
 
 @pytest.fixture
 async def http(limited_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=limited_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://perilune.test") as client:
+    async with asgi_client(limited_app) as client:
         yield client
 
 

@@ -14,11 +14,11 @@ from perilune.app import create_app
 from perilune.auth import admin
 from perilune.clock import FrozenClock
 from perilune.config import Settings
-from perilune.metering import credits
-from perilune.metering.plans import CREDIT_TYPES, PLANS, resolve_plan
+from perilune.metering.plans import CREDIT_TYPES, PLANS
 from perilune.resources.usage_stats.service import usage_key
 from perilune.runtime import Runtime
 from tests.conftest import Tenant, make_scoped_key, make_tenant
+from tests.conftest import spend_credits as spend
 
 SERVED = (
     "api/v1/auth/health",
@@ -35,22 +35,6 @@ async def post(client: httpx.AsyncClient, path: str, key: str) -> Any:
     response = await client.post(path, headers={"x-api-key": key})
     assert response.status_code == 200, response.text
     return response.json()
-
-
-async def spend(
-    runtime: Runtime,
-    clock: FrozenClock,
-    team_id: str,
-    credit_type: str,
-    amount: int,
-    user_id: str | None = None,
-) -> None:
-    async with runtime.sessions() as session, session.begin():
-        team = await admin.find_team(session, team_id)
-        plan = resolve_plan(team.plan, team.plan_overrides)
-        await credits.spend(
-            session, team, plan, clock.now(), credit_type=credit_type, amount=amount, user_id=user_id
-        )
 
 
 async def grant(runtime: Runtime, clock: FrozenClock, team_id: str, credit_type: str, amount: int) -> None:
