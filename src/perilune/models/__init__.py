@@ -4,6 +4,34 @@
 from perilune.models.base import Base
 from perilune.models.jobs import Job
 from perilune.models.metering import CreditLedgerEntry, RateLimitCounter
+from perilune.models.repository import (
+    EmploymentHistory,
+    JobPosting,
+    NewsArticle,
+    Organization,
+    Person,
+    PersonalEmail,
+    PersonPhoneNumber,
+    PersonReveal,
+    Suppression,
+)
 from perilune.models.tenancy import ApiKey, Team, User
 
-__all__ = ["ApiKey", "Base", "CreditLedgerEntry", "Job", "RateLimitCounter", "Team", "User"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "CreditLedgerEntry",
+    "EmploymentHistory",
+    "Job",
+    "JobPosting",
+    "NewsArticle",
+    "Organization",
+    "Person",
+    "PersonPhoneNumber",
+    "PersonReveal",
+    "PersonalEmail",
+    "RateLimitCounter",
+    "Suppression",
+    "Team",
+    "User",
+]
