@@ -1,0 +1,1 @@
+"""The people/organization data repository: normalisation, import and synthetic generation."""
