@@ -13,6 +13,7 @@ from perilune.models.repository import (
     PersonalEmail,
     PersonPhoneNumber,
     PersonReveal,
+    RepositoryChange,
     Suppression,
 )
 from perilune.models.tenancy import ApiKey, Team, User
@@ -31,6 +32,7 @@ __all__ = [
     "PersonReveal",
     "PersonalEmail",
     "RateLimitCounter",
+    "RepositoryChange",
     "Suppression",
     "Team",
     "User",

@@ -150,3 +150,17 @@ class PersonReveal(Base):
     team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
     revealed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RepositoryChange(Base):
+    """An append-only log of repository writes, in commit order. The search index follows it
+    (``seq`` past the last one applied), so one writer keeps the index in step with imports made
+    by any process, and another machine can build its own index and follow the same log."""
+
+    __tablename__ = "repository_changes"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(16))  # person | organization
+    record_id: Mapped[str] = mapped_column(String(24))
+    op: Mapped[str] = mapped_column(String(8))  # upsert | delete
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
