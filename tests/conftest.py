@@ -95,6 +95,9 @@ def settings(database: Database, tmp_path: Path) -> Settings:
         database_schema=database.schema,
         rate_limit_store="memory",
         log_level="WARNING",
+        # Tests change keys and plans between requests and expect to see it at once;
+        # tests/auth/test_auth_cache.py covers the cache.
+        auth_cache_seconds=0,
     )
 
 

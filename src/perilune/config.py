@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = Field(default=1, ge=1)
     demo: bool = Field(default=True, description="Create the demo team on first serve.")
+    auth_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long an authenticated key is remembered (0: not at all)."
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "console"
     run_worker: bool = Field(

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from perilune.auth.cache import CallerCache
 from perilune.clock import Clock
 from perilune.config import Settings
 from perilune.db.engine import engine_from_settings, session_factory
@@ -22,6 +23,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
     rate_limits: RateLimitStore
+    callers: CallerCache
     # Apollo endpoint names served by this app, in route order (for usage reports).
     endpoints: tuple[str, ...] = ()
 
@@ -49,4 +51,5 @@ def build_runtime(settings: Settings, clock: Clock, **overrides: Any) -> Runtime
         sessions=session_factory(engine),
         clock=clock,
         rate_limits=overrides.get("rate_limits") or build_rate_limit_store(settings, engine),
+        callers=CallerCache(settings.auth_cache_seconds),
     )

@@ -95,7 +95,7 @@ class ApolloEndpoint:
     async def __call__(self, request: Request, params: ParamsDep, runtime: RuntimeDep) -> Caller:
         request.state.endpoint = self.name
         now = runtime.clock.now()
-        caller = await authenticate(runtime.sessions, _raw_key(request, params), now)
+        caller = await authenticate(runtime.sessions, _raw_key(request, params), now, runtime.callers)
         request.state.team_id = caller.team_id
         authorize(caller, self.name, master_only=self.master_only, paid_only=self.paid_only)
         limits = caller.plan.limits_for(self.name)

@@ -8,6 +8,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from perilune.api.errors import ApiInaccessible, InvalidApiKey, PaidPlanRequired
+from perilune.auth.cache import CallerCache
 from perilune.auth.context import Caller
 from perilune.auth.keys import hash_key
 from perilune.metering.plans import resolve_plan
@@ -18,13 +19,31 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 async def authenticate(
-    sessions: async_sessionmaker[AsyncSession], raw_key: str | None, now: datetime
+    sessions: async_sessionmaker[AsyncSession],
+    raw_key: str | None,
+    now: datetime,
+    cache: CallerCache | None = None,
 ) -> Caller:
+    """The key's caller: from ``cache`` if it was seen within its lifetime, else from the
+    database. Either way the key's last use is recorded (at most once a minute)."""
+    if not raw_key:
+        raise InvalidApiKey()
+    key_hash = hash_key(raw_key)
+    caller = cache.get(key_hash, now) if cache is not None else None
+    if caller is None:
+        caller = await _load_caller(sessions, key_hash)
+        if cache is not None:
+            cache.put(key_hash, caller, now)
+    key = caller.key
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        await _record_use(sessions, key, now)
+    return caller
+
+
+async def _load_caller(sessions: async_sessionmaker[AsyncSession], key_hash: str) -> Caller:
     """Find the key, its team and the user it acts as, in a short read of its own: the request's
     session begins after the rate limit, so on SQLite it never holds a read snapshot older than
     the rate-limit counters' commit (such a snapshot can never write)."""
-    if not raw_key:
-        raise InvalidApiKey()
     async with sessions() as session:
         # One round trip for the common case: the key, its team and its own (live) user.
         found = (
@@ -32,7 +51,7 @@ async def authenticate(
                 select(ApiKey, Team, User)
                 .join(Team, Team.id == ApiKey.team_id)
                 .outerjoin(User, and_(User.id == ApiKey.user_id, User.deleted.is_(False)))
-                .where(ApiKey.key_hash == hash_key(raw_key), ApiKey.revoked_at.is_(None))
+                .where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
             )
         ).first()
         if found is None:
@@ -41,8 +60,6 @@ async def authenticate(
         user: User | None = found[2]  # None: the outer join found no live user of the key's own
         if user is None:
             user = await _team_admin(session, key.team_id)
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        await _record_use(sessions, key, now)
     return Caller(key=key, team=team, user=user, plan=resolve_plan(team.plan, team.plan_overrides))
 
 
