@@ -29,13 +29,26 @@ from perilune.jobs.worker import BackgroundWorker, Worker
 from perilune.observability.edge import EdgeMiddleware
 from perilune.observability.logging import configure_logging, get_logger
 from perilune.resources.auth.endpoints import router as auth_router
+from perilune.resources.news_articles.endpoints import router as news_articles_router
 from perilune.resources.ops.endpoints import router as ops_router
+from perilune.resources.organizations.endpoints import router as organizations_router
+from perilune.resources.people.endpoints import router as people_router
 from perilune.resources.usage_stats.endpoints import router as usage_stats_router
 from perilune.resources.users.endpoints import router as users_router
 from perilune.runtime import Runtime, build_runtime
+from perilune.search.follower import IndexService
 
 API_PREFIXES = ("/api/v1", "/v1")
-RESOURCE_ROUTERS: tuple[APIRouter, ...] = (auth_router, users_router, usage_stats_router)
+# people_router and organizations_router end in catch-all /people/{id} and /organizations/{id}
+# GET routes: routers with static GET paths beneath those prefixes go before them.
+RESOURCE_ROUTERS: tuple[APIRouter, ...] = (
+    auth_router,
+    users_router,
+    usage_stats_router,
+    news_articles_router,
+    people_router,
+    organizations_router,
+)
 # Each resource's job handlers (a JobHandlers registry), merged for every worker.
 RESOURCE_JOB_HANDLERS: tuple[JobHandlers, ...] = ()
 log = get_logger("perilune.app")
@@ -56,6 +69,21 @@ def job_handlers() -> JobHandlers:
 def start_worker(runtime: Runtime) -> BackgroundWorker:
     """The in-process worker ``perilune serve`` runs unless PERILUNE_RUN_WORKER is false."""
     return BackgroundWorker(Worker(runtime.engine, runtime.clock, job_handlers()))
+
+
+def start_index(runtime: Runtime) -> IndexService:
+    """The search index in this process: it follows the repository change log if it wins the
+    index writer election (PERILUNE_INDEX_WRITER), otherwise it reads what the writer commits."""
+    settings = runtime.settings
+    service = IndexService(
+        runtime.engine,
+        settings.resolved_index_dir,
+        writer=settings.index_writer,
+        follow_seconds=settings.index_follow_seconds,
+        heap_mb=settings.index_heap_mb,
+    )
+    service.start()
+    return service
 
 
 def endpoint_names(routers: tuple[APIRouter, ...]) -> tuple[str, ...]:
@@ -84,9 +112,11 @@ def create_app(
         runtime.endpoints = endpoint_names(RESOURCE_ROUTERS)
         app.state.runtime = runtime
         app.state.worker = start_worker(runtime) if settings.run_worker else None
+        app.state.search_index = start_index(runtime)
         try:
             yield
         finally:
+            await app.state.search_index.stop()
             if app.state.worker is not None:
                 await app.state.worker.stop()
             await runtime.close()

@@ -44,12 +44,30 @@ class Settings(BaseSettings):
     run_worker: bool = Field(
         default=True, description="Run a background-job worker inside each server process."
     )
+    index_dir: Path | None = Field(
+        default=None, description="The repository search index; default $PERILUNE_DATA_DIR/index."
+    )
+    index_writer: bool = Field(
+        default=True,
+        description="This server process may keep the search index in step with the database "
+        "(one process at a time does: the others only read).",
+    )
+    index_follow_seconds: float = Field(
+        default=1.0, gt=0, description="How often the index writer applies repository changes."
+    )
+    index_heap_mb: int = Field(
+        default=256, ge=64, description="Memory the index writer may use while rebuilding."
+    )
 
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return normalize_database_url(self.database_url)
         return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'perilune.db'}"
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        return self.index_dir or self.data_dir / "index"
 
     @property
     def demo_key_path(self) -> Path:

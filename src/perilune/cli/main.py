@@ -15,6 +15,9 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perilune.auth import admin
+from perilune.cli.generating import generate
+from perilune.cli.importing import import_app, people_app
+from perilune.cli.indexing import index_app
 from perilune.clock import SystemClock
 from perilune.config import Settings
 from perilune.db import migrate
@@ -43,6 +46,10 @@ for sub, name in (
     (db_app, "db"),
 ):
     app.add_typer(sub, name=name)
+app.add_typer(import_app, name="import")
+app.add_typer(people_app, name="people")
+app.add_typer(index_app, name="index")
+app.command("generate")(generate)
 
 
 def _now() -> datetime:
