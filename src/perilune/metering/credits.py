@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perilune.api.errors import InsufficientCredits
+from perilune.auth.context import Caller
 from perilune.metering.plans import CREDIT_TYPES, Plan
 from perilune.models import CreditLedgerEntry, Team
 from perilune.observability.metrics import CREDITS_SPENT
@@ -124,4 +125,27 @@ async def grant(
         raise ValueError("a grant must be a positive number of credits")
     session.add(
         CreditLedgerEntry(team_id=team.id, credit_type=credit_type, amount=amount, note=note, created_at=now)
+    )
+
+
+async def charge(
+    session: AsyncSession,
+    caller: Caller,
+    now: datetime,
+    endpoint: str,
+    *,
+    credit_type: str = "lead_credit",
+    amount: int = 1,
+) -> None:
+    """Spend the caller's team's credits for ``endpoint``, on behalf of the key's user (Apollo's
+    422 when too few are left)."""
+    await spend(
+        session,
+        caller.team,
+        caller.plan,
+        now,
+        credit_type=credit_type,
+        amount=amount,
+        user_id=caller.user.id if caller.user else None,
+        endpoint=endpoint,
     )

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from perilune.api.envelopes import pagination
 from perilune.api.errors import Unprocessable
 from perilune.auth.context import Caller
+from perilune.metering.credits import charge
 from perilune.models import NewsArticle
 from perilune.resources.news_articles import repository
 from perilune.resources.news_articles.schemas import NewsSearchParams, news_article_object
-from perilune.resources.organizations.service import charge
 
 NEWS_ARTICLES_SEARCH = "api/v1/news_articles/search"
 # Organizations one search may name (bounded so the IN list stays reasonable).

@@ -12,7 +12,7 @@ from perilune.api.envelopes import pagination
 from perilune.api.errors import NotFound, Unprocessable
 from perilune.auth.context import Caller
 from perilune.db.ids import is_valid_id
-from perilune.metering.credits import spend
+from perilune.metering.credits import charge
 from perilune.resources.organizations import repository
 from perilune.resources.organizations.schemas import (
     JobPostingsParams,
@@ -22,7 +22,6 @@ from perilune.resources.organizations.schemas import (
 
 ORGANIZATIONS_SHOW = "api/v1/organizations/show"
 ORGANIZATIONS_JOB_POSTINGS = "api/v1/organizations/job_postings"
-CREDIT_TYPE = "lead_credit"
 
 
 async def show(session: AsyncSession, caller: Caller, organization_id: str, now: datetime) -> dict[str, Any]:
@@ -52,19 +51,3 @@ async def job_postings(
         "organization_job_postings": [job_posting_object(p) for p in postings],
         "pagination": pagination(params, total),
     }
-
-
-async def charge(
-    session: AsyncSession, caller: Caller, now: datetime, endpoint: str, amount: int = 1
-) -> None:
-    """Spend the caller's team's credits for ``endpoint`` (Apollo's 422 when too few are left)."""
-    await spend(
-        session,
-        caller.team,
-        caller.plan,
-        now,
-        credit_type=CREDIT_TYPE,
-        amount=amount,
-        user_id=caller.user.id if caller.user else None,
-        endpoint=endpoint,
-    )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from perilune.api.errors import Unprocessable
 from perilune.auth.context import Caller
 from perilune.db.ids import is_valid_id
-from perilune.resources.organizations.service import charge
+from perilune.metering.credits import charge
 from perilune.resources.people import repository
 from perilune.resources.people.schemas import PersonView, person_object
 
