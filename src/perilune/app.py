@@ -22,6 +22,7 @@ from perilune.api.errors import (
     Unprocessable,
     apollo_error_handler,
 )
+from perilune.api.params import describe_validation_error
 from perilune.clock import Clock, SystemClock
 from perilune.config import Settings
 from perilune.jobs.handlers import JobHandlers
@@ -148,8 +149,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def invalid_request(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        return Unprocessable("Invalid parameters. " + "; ".join(parts)).render()
+        return Unprocessable(describe_validation_error(exc)).render()
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", request_id=getattr(request.state, "request_id", None))

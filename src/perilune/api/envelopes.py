@@ -15,12 +15,13 @@ from perilune.api.params import ApolloParams
 MAX_PER_PAGE = 100
 
 
-def timestamp(value: datetime | None) -> str | None:
-    """Apollo's timestamps: UTC, milliseconds, ``Z`` (``2024-08-23T18:56:24.067Z``)."""
+def timestamp(value: datetime | None, *, zone: str = "Z") -> str | None:
+    """Apollo's timestamps: UTC, milliseconds, ``Z`` (``2024-08-23T18:56:24.067Z``). Repository
+    objects (job postings, news) write the zone as ``+00:00`` instead."""
     if value is None:
         return None
     value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}{zone}"
 
 
 class PageParams(ApolloParams):

@@ -15,6 +15,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 from urllib.parse import unquote, unquote_plus
 
 import orjson
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from perilune.api.errors import BadRequest, Unprocessable
@@ -228,9 +229,10 @@ def _known_names(model: type[BaseModel]) -> set[str]:
     return names
 
 
-def describe_validation_error(exc: ValidationError) -> str:
+def describe_validation_error(exc: ValidationError | RequestValidationError) -> str:
+    """Apollo-style 422 text naming each field at fault."""
     parts = []
-    for error in exc.errors(include_url=False):
+    for error in exc.errors():
         where = ".".join(str(p) for p in error["loc"]) or "body"
         parts.append(f"{where}: {error['msg']}")
     return "Invalid parameters. " + "; ".join(parts)

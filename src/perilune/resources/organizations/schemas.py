@@ -6,12 +6,12 @@ fields (the team's account) are never taken from shared repository data."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import Field
 
-from perilune.api.envelopes import PageParams
+from perilune.api.envelopes import PageParams, timestamp
 from perilune.models import JobPosting, Organization
 
 # Apollo shows at most this many job postings, all on one page by default.
@@ -47,10 +47,7 @@ class JobPostingsParams(PageParams):
 
 def apollo_datetime(value: datetime | None) -> str | None:
     """Timestamps in repository objects as Apollo writes them: ``2024-08-30T14:19:10.200+00:00``."""
-    if value is None:
-        return None
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+00:00"
+    return timestamp(value, zone="+00:00")
 
 
 def organization_object(org: Organization, *, embedded: bool = False) -> dict[str, Any]:
