@@ -89,6 +89,7 @@ def running(deployment: Deployment, name: str, *args: str, demo: bool) -> Iterat
         **deployment.env,
         "PERILUNE_DATA_DIR": str(deployment.data_dir),
         "PERILUNE_DEMO": "true" if demo else "false",
+        "PERILUNE_DEMO_PEOPLE": "0",  # the demo repository is tested in tests/cli
         "PERILUNE_LOG_LEVEL": "WARNING",
         "PERILUNE_RUN_WORKER": "false",
     }

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -30,14 +30,20 @@ from perilune.jobs.worker import BackgroundWorker, Worker
 from perilune.observability.edge import EdgeMiddleware
 from perilune.observability.logging import configure_logging, get_logger
 from perilune.resources.auth.endpoints import router as auth_router
+from perilune.resources.mixed_companies.endpoints import router as mixed_companies_router
+from perilune.resources.mixed_people.endpoints import router as mixed_people_router
 from perilune.resources.news_articles.endpoints import router as news_articles_router
 from perilune.resources.ops.endpoints import router as ops_router
+from perilune.resources.organization_enrichment.endpoints import router as organization_enrichment_router
 from perilune.resources.organizations.endpoints import router as organizations_router
 from perilune.resources.people.endpoints import router as people_router
+from perilune.resources.people_enrichment.endpoints import router as people_enrichment_router
 from perilune.resources.usage_stats.endpoints import router as usage_stats_router
 from perilune.resources.users.endpoints import router as users_router
+from perilune.resources.webhook_result.endpoints import router as webhook_result_router
 from perilune.runtime import Runtime, build_runtime
 from perilune.search.follower import IndexService
+from perilune.webhooks import job_handlers as webhook_job_handlers
 
 API_PREFIXES = ("/api/v1", "/v1")
 # people_router and organizations_router end in catch-all /people/{id} and /organizations/{id}
@@ -46,12 +52,18 @@ RESOURCE_ROUTERS: tuple[APIRouter, ...] = (
     auth_router,
     users_router,
     usage_stats_router,
+    webhook_result_router,
     news_articles_router,
+    mixed_people_router,
+    mixed_companies_router,
+    people_enrichment_router,
+    organization_enrichment_router,
     people_router,
     organizations_router,
 )
-# Each resource's job handlers (a JobHandlers registry), merged for every worker.
-RESOURCE_JOB_HANDLERS: tuple[JobHandlers, ...] = ()
+# Each resource's job handlers, built per worker from the settings of the process running them
+# (webhook delivery reads its address policy, signing key and limits at delivery time).
+RESOURCE_JOB_HANDLERS: tuple[Callable[[Settings], JobHandlers], ...] = (webhook_job_handlers,)
 log = get_logger("perilune.app")
 
 
@@ -62,14 +74,16 @@ def apollo_router() -> APIRouter:
     return router
 
 
-def job_handlers() -> JobHandlers:
-    """Every resource's job handlers: what ``perilune serve`` and ``perilune worker`` run."""
-    return JobHandlers.merge(*RESOURCE_JOB_HANDLERS)
+def job_handlers(settings: Settings | None = None) -> JobHandlers:
+    """Every resource's job handlers: what ``perilune serve`` and ``perilune worker`` run
+    (settings default to the environment's, as ``perilune worker`` reads them)."""
+    settings = settings or Settings()
+    return JobHandlers.merge(*(make(settings) for make in RESOURCE_JOB_HANDLERS))
 
 
 def start_worker(runtime: Runtime) -> BackgroundWorker:
     """The in-process worker ``perilune serve`` runs unless PERILUNE_RUN_WORKER is false."""
-    return BackgroundWorker(Worker(runtime.engine, runtime.clock, job_handlers()))
+    return BackgroundWorker(Worker(runtime.engine, runtime.clock, job_handlers(runtime.settings)))
 
 
 def start_index(runtime: Runtime) -> IndexService:

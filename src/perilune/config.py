@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RateLimitStoreName = Literal["auto", "memory", "database", "redis"]
@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = Field(default=1, ge=1)
     demo: bool = Field(default=True, description="Create the demo team on first serve.")
+    demo_people: int = Field(
+        default=50_000,
+        ge=0,
+        description="People in the demo repository generated on the first serve of an empty "
+        "repository (0: none).",
+    )
     auth_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long an authenticated key is remembered (0: not at all)."
     )
@@ -57,6 +63,23 @@ class Settings(BaseSettings):
     )
     index_heap_mb: int = Field(
         default=256, ge=64, description="Memory the index writer may use while rebuilding."
+    )
+    webhook_allow_private_networks: bool = Field(
+        default=False,
+        description="Deliver webhooks to private, loopback and link-local addresses too "
+        "(refused by default: a webhook_url must not reach the server's own network).",
+    )
+    webhook_signing_key: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="The key each team's webhook signing secret is derived from; default a "
+        "random key kept in $PERILUNE_DATA_DIR/webhook-signing-key.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="How long one webhook delivery attempt may take."
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, le=20, description="Delivery attempts before a webhook is marked failed."
     )
 
     @property

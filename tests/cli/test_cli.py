@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from perilune.auth.keys import hash_key
-from perilune.cli.main import app, ensure_demo
+from perilune.cli.main import app, ensure_demo, ensure_demo_repository
 from perilune.config import Settings
 from perilune.db.engine import create_engine, session_factory
 from perilune.models import ApiKey, CreditLedgerEntry, Team, User
@@ -150,3 +151,26 @@ def test_demo_team_is_created_once(env: Settings) -> None:
     assert isinstance(team, Team) and team.name == "Perilune Demo" and team.plan == "professional"
     (user,) = rows(env, User)
     assert isinstance(user, User) and user.role == "admin"
+
+
+def test_first_serve_fills_an_empty_repository_with_demo_data(
+    env: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PERILUNE_DEMO_PEOPLE", "120")
+    settings = Settings()
+    assert ensure_demo_repository(settings)
+    output = capsys.readouterr().out
+    assert "generating a demo repository of 120 people" in output
+    assert "120 lines: 120 created" in output
+    count = sqlite3.connect(settings.data_dir / "perilune.db").execute("SELECT count(*) FROM people")
+    assert count.fetchone() == (120,)
+    assert not ensure_demo_repository(settings)  # not empty any more
+    assert "generating" not in capsys.readouterr().out
+
+
+def test_demo_people_zero_leaves_the_repository_empty(
+    env: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PERILUNE_DEMO_PEOPLE", "0")
+    assert not ensure_demo_repository(Settings())
+    assert capsys.readouterr().out == ""

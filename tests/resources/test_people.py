@@ -1,6 +1,7 @@
 """GET /people/{id} against a real database (SQLite and PostgreSQL): the person object with its
-organization, history and phones; the locked email until the team has revealed the person; one
-credit per person returned."""
+organization, history and phones; the locked email until the team has revealed the person, the
+direct numbers and personal emails only once those kinds were revealed; one credit per person
+returned."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, text
 
 from perilune.clock import FrozenClock
 from perilune.models import CreditLedgerEntry, Organization, Person, PersonReveal
@@ -27,9 +28,22 @@ async def seed_person(runtime: Runtime, spec: PersonSpec | None = None, *, with_
         return await add_person(session, spec or PersonSpec(), org)
 
 
-async def reveal(runtime: Runtime, team_id: str, person_id: str) -> None:
+async def reveal(
+    runtime: Runtime,
+    team_id: str,
+    person_id: str,
+    *,
+    phone_numbers: bool = False,
+    personal_emails: bool = False,
+) -> None:
+    """Store the team's reveal of the person: the email, and exactly the kinds named."""
     async with runtime.sessions() as session, session.begin():
-        session.add(PersonReveal(team_id=team_id, person_id=person_id))
+        stored = await session.get(PersonReveal, (team_id, person_id))
+        if stored is None:
+            stored = PersonReveal(team_id=team_id, person_id=person_id)
+            session.add(stored)
+        stored.phone_numbers = phone_numbers
+        stored.personal_emails = personal_emails
 
 
 async def show(
@@ -113,13 +127,65 @@ async def test_email_is_locked_until_the_team_reveals_the_person(
     assert revealed["email_status"] == "verified"
     assert revealed["revealed_for_current_team"] is True
     assert revealed["hashed_email"] == person.email_md5
-    assert revealed["personal_emails"] == ["ava.r@gmail.com"]
-    phones = revealed["phone_numbers"]
+    # An email reveal unlocks the email only: the mobile and the personal emails are other kinds.
+    assert revealed["personal_emails"] == []
+    assert [p["type"] for p in revealed["phone_numbers"]] == ["work_hq"]
+    assert "+1 415-555-0199" not in str(revealed) and "ava.r@gmail.com" not in str(revealed)
+
+
+async def test_each_kind_shows_once_revealed(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    person = await seed_person(runtime)
+    await reveal(runtime, tenant.team_id, person.id, phone_numbers=True)
+    phoned = await shown(client, tenant.master_key, person.id)
+    assert phoned["email"] == "ava.ruiz@sumware.com"
+    assert phoned["personal_emails"] == []
+    phones = phoned["phone_numbers"]
     assert [(p["raw_number"], p["sanitized_number"], p["type"], p["position"]) for p in phones] == [
         ("+1 415-555-0100", "+14155550100", "work_hq", 0),
         ("+1 415-555-0199", "+14155550199", "mobile", 1),
     ]
     assert phones[0]["status"] == "valid_number" and phones[0]["dnc_status"] is None
+
+    await reveal(runtime, tenant.team_id, person.id, personal_emails=True)
+    emailed = await shown(client, tenant.master_key, person.id)
+    assert emailed["personal_emails"] == ["ava.r@gmail.com"]
+    assert [p["type"] for p in emailed["phone_numbers"]] == ["work_hq"]
+
+
+async def test_a_reveal_stored_before_reveal_kinds_shows_the_email_only(
+    client: httpx.AsyncClient, runtime: Runtime, clock: FrozenClock, tenant: Tenant
+) -> None:
+    """A row written without the kinds (as before migration 0007) takes the columns' server
+    defaults: the email, not the numbers or the personal emails nobody paid for."""
+    person = await seed_person(runtime)
+    columns = PersonReveal.__table__.c
+    statement = text(
+        "INSERT INTO person_reveals (team_id, person_id, revealed_at) VALUES (:team, :person, :at)"
+    ).bindparams(bindparam("at", type_=columns.revealed_at.type))
+    async with runtime.sessions() as session, session.begin():
+        await session.execute(statement, {"team": tenant.team_id, "person": person.id, "at": clock.now()})
+    body = await shown(client, tenant.master_key, person.id)
+    assert (body["email"], body["revealed_for_current_team"]) == ("ava.ruiz@sumware.com", True)
+    assert body["personal_emails"] == []
+    assert [p["type"] for p in body["phone_numbers"]] == ["work_hq"]
+
+
+async def test_personal_emails_are_withheld_once_the_person_is_in_a_gdpr_region(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    person = await seed_person(runtime)
+    await reveal(runtime, tenant.team_id, person.id, personal_emails=True)
+    assert (await shown(client, tenant.master_key, person.id))["personal_emails"] == ["ava.r@gmail.com"]
+    # A later import moves her to Berlin: the reveal stays, her personal emails are withheld.
+    async with runtime.sessions() as session, session.begin():
+        stored = await session.get(Person, person.id)
+        assert stored is not None
+        stored.city, stored.state, stored.country, stored.country_code = "Berlin", None, "Germany", "DE"
+    moved = await shown(client, tenant.master_key, person.id)
+    assert moved["personal_emails"] == []
+    assert moved["email"] == "ava.ruiz@sumware.com"
 
 
 async def test_a_reveal_belongs_to_one_team(

@@ -103,13 +103,14 @@ def test_organization_document() -> None:
     assert doc["org_funding_stage"] == "series c"
     assert "Freight" in doc["q_keywords"]
     assert (doc["org_name_key"], doc["org_city"]) == ("kraftwerk logistik", "de:koln")
-    # People carry the organization's main fields, not its tags and the rest.
+    # People carry the organization's main fields and technologies, not its tags and the rest.
     shared = organization_fields(ORG)
     assert set(shared) == {
         "org_id",
         "org_name",
         "org_domain",
         "org_industry",
+        "org_technologies",
         "org_location",
         "org_employees",
         "org_revenue",
@@ -191,11 +192,10 @@ def test_organization_tags_become_one_within_clause_for_people() -> None:
     )
     clauses = PeopleFilter(organization=org_filter).clauses()
     assert Facets("org_location", ("/us",)) in clauses  # countries are facet prefixes
+    # Technologies are on people's documents too: a plain clause, not resolved through orgs.
+    assert Terms("org_technologies", ("google analytics",)) in clauses
     [within] = [c for c in clauses if isinstance(c, Within)]
-    assert within.clauses == (
-        Terms("org_keywords", ("saas",)),
-        Terms("org_technologies", ("google analytics",)),
-    )
+    assert within.clauses == (Terms("org_keywords", ("saas",)),)
     resolved = resolve_within(clauses, lambda w: ["a" * 24])
     assert Terms("org_id", ("a" * 24,)) in resolved
     # On organizations themselves the same fields are plain clauses.

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from perilune.api.errors import RateLimited
+from perilune.api.errors import ApolloError, RateLimited
 from perilune.api.params import Params
 from perilune.auth.context import Caller
 from perilune.auth.service import authenticate, authorize
 from perilune.clock import Clock
 from perilune.observability.metrics import RATE_LIMIT_REJECTIONS
 from perilune.runtime import Runtime
+from perilune.search.backend import SearchBackend
 
 STRICT_HEADER = "x-perilune-strict"
 
@@ -66,6 +68,49 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session, scope="function")]
 
 
+class LazyWriteSession:
+    """A write session opened only if the endpoint turns out to write: an endpoint that reads
+    first (enrichment matches before it charges) holds no write lock while it reads, and one
+    that ends up writing nothing takes none. Committed at the edge like the others."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._session: AsyncSession | None = None
+        self._close: AsyncExitStack | None = None
+
+    async def session(self) -> AsyncSession:
+        if self._session is None:
+            stack = AsyncExitStack()
+            session = await stack.enter_async_context(self._runtime.sessions())
+            self._close, self._session = stack, session
+            await session.connection(execution_options={"sqlite_immediate": True})
+        return self._session
+
+    async def finish(self, *, commit: bool) -> None:
+        if self._session is None or self._close is None:
+            return
+        try:
+            if commit:
+                await self._session.commit()
+            else:
+                await self._session.rollback()
+        finally:
+            await self._close.aclose()
+
+
+async def get_lazy_write_session(runtime: RuntimeDep) -> AsyncIterator[LazyWriteSession]:
+    lazy = LazyWriteSession(runtime)
+    try:
+        yield lazy
+    except BaseException:
+        await lazy.finish(commit=False)
+        raise
+    await lazy.finish(commit=True)
+
+
+LazyWriteSessionDep = Annotated[LazyWriteSession, Depends(get_lazy_write_session, scope="function")]
+
+
 async def get_params(request: Request, runtime: RuntimeDep) -> Params:
     body = await request.body()
     strict = runtime.settings.strict or request.headers.get(STRICT_HEADER, "").lower() in ("1", "true")
@@ -115,3 +160,32 @@ class ApolloEndpoint:
 def apollo_endpoint(name: str, *, master_only: bool = False, paid_only: bool = False) -> Any:
     """``caller: Annotated[Caller, apollo_endpoint("api/v1/users/search", paid_only=True)]``"""
     return Depends(ApolloEndpoint(name, master_only=master_only, paid_only=paid_only))
+
+
+class SearchUnavailable(ApolloError):
+    """503 while this process has no search index to read: the first build after a fresh start
+    or a schema upgrade is still running (``perilune index status`` shows its progress)."""
+
+    status_code = 503
+
+    def body(self) -> dict[str, str]:
+        return {"error": "The search index is not ready yet; try again in a moment."}
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "5"}
+
+
+def get_search_backend(request: Request) -> SearchBackend:
+    """The repository search index this process reads (``app.state.search_index``, started by
+    the app's lifespan); an app may set ``app.state.search_backend`` to use another backend."""
+    override: SearchBackend | None = getattr(request.app.state, "search_backend", None)
+    if override is not None:
+        return override
+    index = request.app.state.search_index.index
+    if index is None:
+        raise SearchUnavailable()
+    backend: SearchBackend = index
+    return backend
+
+
+SearchBackendDep = Annotated[SearchBackend, Depends(get_search_backend)]

@@ -66,7 +66,7 @@ def generate(
     started = time.perf_counter()
     processes = workers or default_workers()
     if load:
-        _load(generator, processes, out, compress)
+        load_generated(generator, processes, out, compress)
     else:
         result = generator.write(out or Path(), compress=compress, workers=processes)
         typer.echo(f"wrote {result.organization_count} organizations to {result.organizations}")
@@ -76,7 +76,11 @@ def generate(
     typer.echo(f"{seconds:.1f} s ({rate:,.0f} people/s, seed {seed})")
 
 
-def _load(generator: Generator, processes: int, out: Path | None, compress: bool) -> None:
+def load_generated(
+    generator: Generator, processes: int, out: Path | None = None, compress: bool = False
+) -> None:
+    """Generate straight into the database (and into files under ``out``), printing progress
+    and the import reports."""
     from perilune.db import migrate
     from perilune.repository.generator.loading import LoadUnavailable
 

@@ -15,7 +15,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perilune.auth import admin
-from perilune.cli.generating import generate
+from perilune.cli.generating import generate, load_generated
 from perilune.cli.importing import import_app, people_app
 from perilune.cli.indexing import index_app
 from perilune.clock import SystemClock
@@ -25,6 +25,8 @@ from perilune.db.engine import engine_from_settings, session_factory
 from perilune.jobs.worker import DEFAULT_BATCH_SIZE, DEFAULT_POLL_INTERVAL, Worker
 from perilune.metering.plans import CREDIT_TYPES, PLAN_NAMES
 from perilune.observability.logging import configure_logging
+from perilune.repository import repository_is_empty
+from perilune.repository.generator import Generator, default_workers
 
 T = TypeVar("T")
 
@@ -110,6 +112,23 @@ def ensure_demo(settings: Settings) -> str | None:
     return secret
 
 
+DEMO_SEED = 1
+
+
+def ensure_demo_repository(settings: Settings) -> bool:
+    """On a repository with no people and no organizations, generate and load the demo one
+    (``PERILUNE_DEMO_PEOPLE`` people, seed 1); returns whether it did."""
+    if settings.demo_people <= 0 or not _run(settings, repository_is_empty):
+        return False
+    typer.echo(
+        f"The repository is empty: generating a demo repository of {settings.demo_people:,} people "
+        "(PERILUNE_DEMO_PEOPLE; 0 turns this off)."
+    )
+    generator = Generator(people=settings.demo_people, seed=DEMO_SEED)
+    load_generated(generator, default_workers())
+    return True
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -129,6 +148,8 @@ def serve(
         typer.echo(f"(also written to {settings.demo_key_path})")
     elif settings.demo_key_path.exists():
         typer.echo(f"Demo API key: see {settings.demo_key_path}")
+    if settings.demo:
+        ensure_demo_repository(settings)
     typer.echo(f"Perilune on http://{settings.host}:{settings.port} ({_describe(settings)})")
     sys.stdout.flush()
     if server == "granian" or (server == "auto" and settings.workers > 1):
@@ -188,7 +209,9 @@ async def _work(settings: Settings, poll_interval: float, batch_size: int) -> No
     from perilune.app import job_handlers
 
     engine = engine_from_settings(settings)
-    worker = Worker(engine, SystemClock(), job_handlers(), poll_interval=poll_interval, batch_size=batch_size)
+    worker = Worker(
+        engine, SystemClock(), job_handlers(settings), poll_interval=poll_interval, batch_size=batch_size
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

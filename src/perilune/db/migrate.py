@@ -25,9 +25,12 @@ def alembic_config(url: str, schema: str | None = None) -> Config:
 
 
 def upgrade(url: str, schema: str | None = None) -> None:
-    """Bring the database to the newest revision. Synchronous: call it before the event loop
-    starts, or from a thread."""
-    command.upgrade(alembic_config(url, schema), "head")
+    """Bring the database to the newest revision, and restore any index a killed bulk import
+    left dropped (``db.indexes``). Synchronous: call it before the event loop starts, or from a
+    thread."""
+    config = alembic_config(url, schema)
+    config.attributes["upgrading"] = True
+    command.upgrade(config, "head")
 
 
 def check(url: str, schema: str | None = None) -> None:

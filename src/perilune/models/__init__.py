@@ -17,6 +17,7 @@ from perilune.models.repository import (
     Suppression,
 )
 from perilune.models.tenancy import ApiKey, Team, User
+from perilune.models.webhooks import WebhookRequest
 
 __all__ = [
     "ApiKey",
@@ -36,4 +37,5 @@ __all__ = [
     "Suppression",
     "Team",
     "User",
+    "WebhookRequest",
 ]

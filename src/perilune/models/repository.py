@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from perilune.models.base import Base, CreatedAtMixin, IdMixin, utcnow
@@ -44,6 +44,10 @@ class Person(IdMixin, CreatedAtMixin, UpdatedAtMixin, Base):
     __table_args__ = (
         Index("ix_people_last_first", "last_name_key", "first_name_key"),
         Index("ix_people_org_last", "organization_id", "last_name_key"),
+        # Matching looks people up within their organization by first name (a typo'd last name)
+        # and by the sound of the last name (a typo'd or respelled one): perilune.matching.
+        Index("ix_people_org_first", "organization_id", "first_name_key"),
+        Index("ix_people_org_last_phonetic", "organization_id", "last_name_phonetic"),
     )
 
     organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id", ondelete="SET NULL"))
@@ -52,6 +56,8 @@ class Person(IdMixin, CreatedAtMixin, UpdatedAtMixin, Base):
     name: Mapped[str | None] = mapped_column(String(500))
     first_name_key: Mapped[str | None] = mapped_column(String(255))
     last_name_key: Mapped[str | None] = mapped_column(String(255))
+    # phonetic_key(last_name): "Smith" and "Smyth" share "SM0", so matching finds respellings.
+    last_name_phonetic: Mapped[str | None] = mapped_column(String(255))
     title: Mapped[str | None] = mapped_column(String(500))
     seniority: Mapped[str | None] = mapped_column(String(32))
     # The work email, lower-case, and its hashes (clients match on MD5 or SHA-256 of it).
@@ -143,13 +149,19 @@ class Suppression(IdMixin, CreatedAtMixin, Base):
 
 
 class PersonReveal(Base):
-    """A team has unlocked a person's email (enrichment does this; search shows it afterwards)."""
+    """A team has unlocked a person's email (enrichment does this; search shows it afterwards),
+    and which other kinds of data it paid for or asked for. A row only ever gains kinds: the
+    team keeps what it revealed once."""
 
     __tablename__ = "person_reveals"
 
     team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
     revealed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The direct numbers (beyond the company switchboard) were revealed and charged for.
+    phone_numbers: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The personal emails were asked for, and the person lived outside GDPR regions then.
+    personal_emails: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class RepositoryChange(Base):

@@ -7,6 +7,7 @@ Pure functions on plain values: the same row always gives the same document, whi
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -27,6 +28,11 @@ UNDELIVERABLE = frozenset({"bounced", "invalid", "undeliverable", "unavailable"}
 
 Document = dict[str, Any]
 log = get_logger("perilune.search")
+# A keyword tag longer than this contributes only its first words to tag-phrase matching.
+MAX_TAG_WORDS = 8
+_AMOUNT = re.compile(r"^\$?\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*([kmbt]?)$", re.IGNORECASE)
+_SCALE = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 
 
 class PersonColumns(NamedTuple):
@@ -97,6 +103,47 @@ def email_status(email: str | None, status: str | None) -> str:
     return "verified" if status == "verified" else "extrapolated"
 
 
+def status_detail(status: str | None) -> str | None:
+    """A stored email status as the filters spell it: ``Likely To Engage`` -> ``likely_to_engage``."""
+    return "_".join(fold(status).split()) or None if status else None
+
+
+def keyword_phrases(tag: str) -> list[str]:
+    """Every run of consecutive words of a keyword tag, folded: ``"B2B Sales Strategy"`` holds
+    ``"b2b"``, ``"sales strategy"``, ``"b2b sales strategy"`` and the rest."""
+    words = fold(tag).split()[:MAX_TAG_WORDS]
+    return [" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)]
+
+
+def latest_funding(data: dict[str, Any]) -> tuple[float | None, int | None]:
+    """(amount, date as YYYYMMDD) of the organization's latest funding round: the most recent
+    of ``funding_events`` (amounts like ``10M`` or ``$2.5B``), the date also from
+    ``latest_funding_round_date``."""
+    dated: list[tuple[int, dict[str, Any]]] = []
+    for event in data.get("funding_events") or []:
+        when = _date_number(event.get("date")) if isinstance(event, dict) else None
+        if when is not None:
+            dated.append((when, event))
+    latest = max(dated, key=lambda pair: pair[0]) if dated else None
+    amount = _amount(latest[1].get("amount")) if latest else None
+    date = _date_number(data.get("latest_funding_round_date")) or (latest[0] if latest else None)
+    return amount, date
+
+
+def _amount(value: Any) -> float | None:
+    if isinstance(value, str):
+        found = _AMOUNT.match(value.strip())
+        if found is None:
+            return None
+        return float(found.group(1).replace(",", "")) * _SCALE[found.group(2).lower()]
+    return _float(value)
+
+
+def _date_number(value: Any) -> int | None:
+    found = _DATE.match(value) if isinstance(value, str) else None
+    return int("".join(found.groups())) if found else None
+
+
 def organization_fields(org: OrganizationColumns, data: dict[str, Any] | None = None) -> Document:
     """The ``org_*`` fields an organization's people carry too."""
     data = _load(org.data) if data is None else data
@@ -109,6 +156,9 @@ def organization_fields(org: OrganizationColumns, data: dict[str, Any] | None = 
     _put(fields, "org_employees", _int(org.estimated_num_employees))
     _put(fields, "org_revenue", _float(org.annual_revenue))
     _put(fields, "org_founded_year", _int(org.founded_year))
+    # On people too: "people at companies using Salesforce" is a common search, and resolving
+    # it through the organizations first means matching people by tens of thousands of ids.
+    _put_list(fields, "org_technologies", _technologies(data))
     return fields
 
 
@@ -128,7 +178,10 @@ def organization_document(org: OrganizationColumns) -> Document:
     _put(doc, "org_funding_stage", _lower_one(data.get("latest_funding_stage")))
     _put(doc, "org_total_funding", _float(data.get("total_funding")))
     _put_list(doc, "org_keywords", _lower(keywords))
-    _put_list(doc, "org_technologies", _technologies(data))
+    _put_list(doc, "org_keyword_phrases", (p for k in keywords for p in keyword_phrases(k)))
+    amount, date = latest_funding(data)
+    _put(doc, "org_latest_funding", amount)
+    _put(doc, "org_latest_funding_date", date)
     doc["q_keywords"] = joined([org.name, org.primary_domain, org.industry, *keywords])
     return doc
 
@@ -169,6 +222,7 @@ def _person_fields(person: PersonColumns, org_name: str | None, org_domain: str 
     if title.words:
         doc["title_words"] = title.words
         doc["title_key"] = title.key
+        doc["title_canonical"] = title.words
     if person.seniority or seniority:
         doc["seniority"] = person.seniority or seniority
     if departments:
@@ -181,6 +235,7 @@ def _person_fields(person: PersonColumns, org_name: str | None, org_domain: str 
     if place.city:
         doc["person_city"] = place.city
     doc["email_status"] = email_status(person.email, person.email_status)
+    _put(doc, "email_status_detail", status_detail(person.email_status))
     doc["q_keywords"] = " ".join(w for w in (person.name, person.title, org_name, org_domain) if w)
     return doc
 

@@ -51,8 +51,10 @@ from perilune.search.documents import (
     person_json_or_none,
 )
 from perilune.search.filters import (
+    AnyOf,
     Clause,
     Facets,
+    Not,
     OrganizationFilter,
     PeopleFilter,
     Ranges,
@@ -276,15 +278,18 @@ class SearchIndex:
         return [_stored_id(searcher, address) for _, address in hits]
 
     def organization_ids(self, within: Within) -> list[str]:
-        """Ids of every organization matching ``within``'s clauses (read from a fast field,
-        so thousands cost no stored-document reads)."""
+        """Ids of every organization matching ``within``'s clauses, read from a fast field by a
+        terms aggregation: no stored-document reads, and no sort (a search ordered by the
+        string key costs ten times more for 10,000 organizations)."""
         query = compile_clauses(self.schema, within.clauses, self._kind(ORGANIZATION))
         searcher = self.index.searcher()
         total = _count(searcher.search(query, 1))
         if not total:
             return []
-        hits = searcher.search(query, total, count=False, order_by_field=ORGANIZATION_KEY).hits
-        return [str(key) for key, _ in hits]
+        # Every organization has its own key: buckets as many as matches make the answer exact.
+        terms = {"field": ORGANIZATION_KEY, "size": total, "segment_size": total}
+        buckets = searcher.aggregate(query, {"ids": {"terms": terms}})["ids"]["buckets"]
+        return [str(bucket["key"]) for bucket in buckets]
 
     def _kind(self, kind: str) -> tantivy.Query:
         return tantivy.Query.term_query(self.schema, "kind", kind)
@@ -328,7 +333,22 @@ def _compile(schema: tantivy.Schema, clause: Clause) -> tantivy.Query:
         return _any([_range(schema, clause, low, high) for low, high in _bounds(clause)])
     if isinstance(clause, Words):
         return _any([_all_words(schema, clause.field, words) for words in clause.alternatives])
+    if isinstance(clause, AnyOf | Not):
+        return _combination(schema, clause)
     raise TypeError(f"resolve {clause!r} before compiling it")
+
+
+def _combination(schema: tantivy.Schema, clause: AnyOf | Not) -> tantivy.Query:
+    if isinstance(clause, Not):
+        # MustNot alone matches nothing in tantivy: exclude from everything.
+        excluded = compile_clauses(schema, clause.clauses)
+        everything = tantivy.Query.all_query()
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, everything), (tantivy.Occur.MustNot, excluded)]
+        )
+    if not clause.alternatives:
+        return tantivy.Query.empty_query()
+    return _any([compile_clauses(schema, alternative) for alternative in clause.alternatives])
 
 
 def _bounds(clause: Ranges) -> list[tuple[float | None, float | None]]:

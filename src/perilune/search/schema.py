@@ -32,17 +32,23 @@ org_location           facet                   headquarters as ``/<country code>
 org_employees          integer, fast           estimated number of employees
 org_revenue            float, fast             annual revenue (USD)
 org_founded_year       integer, fast           founding year
+org_technologies       keyword, multi          technology uids and folded technology names
 
 On people
 title_words            text (whitespace)       ``normalize.titles.title_tokens`` of the title:
                                                canonical, stemmed words (``person_titles``)
 title_key              keyword                 the whole title folded (exact title match)
+title_canonical        keyword                 title_words as one term: the title's canonical
+                                               words, sorted (``include_similar_titles=false``:
+                                               "VP, Sales" and "Vice President of Sales" agree)
 seniority              keyword                 Apollo seniority (``owner`` ... ``intern``)
 departments            keyword, multi          departments and subdepartments
 functions              keyword, multi          Apollo functions
 person_location        facet                   as org_location, where the person is
 person_city            keyword                 ``<cc>:<city>`` folded (a city, whatever state)
 email_status           keyword                 ``verified`` | ``extrapolated`` | ``unavailable``
+email_status_detail    keyword                 the stored status, lower case (``bounced``,
+                                               ``guessed``, ``pending_manual_fulfillment``...)
 
 On organizations
 organization_key       keyword, fast           the id again: the ids of thousands of matching
@@ -51,8 +57,13 @@ org_name_key           keyword                 ``normalize.names.name_key`` of t
 org_city               keyword                 as person_city
 org_funding_stage      keyword                 latest funding stage (lower case)
 org_total_funding      float, fast             total funding (USD)
+org_latest_funding     float, fast             the latest funding round's amount (USD)
+org_latest_funding_date integer, fast          its date as YYYYMMDD
 org_keywords           keyword, multi          keyword tags (lower case, trimmed)
-org_technologies       keyword, multi          technology uids and folded technology names
+org_keyword_phrases    keyword, multi          every run of consecutive words of every tag,
+                                               folded ("b2b sales strategy" holds "sales
+                                               strategy"): a tag filter matches tags that
+                                               contain it
 =====================  ======================  =================================================
 
 Countries are facet prefixes (``/de``), so they need no field of their own.
@@ -73,7 +84,7 @@ import tantivy
 
 # Bump when a field is added, removed or re-typed, or documents are built differently: an index
 # of another version is rebuilt, never followed.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 TEXT_ANALYZER = "perilune_text"
@@ -86,15 +97,18 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "kind",
     "seniority",
     "title_key",
+    "title_canonical",
     "departments",
     "functions",
     "person_city",
     "email_status",
+    "email_status_detail",
     "org_id",
     "org_name_key",
     "org_domain",
     "org_industry",
     "org_keywords",
+    "org_keyword_phrases",
     "org_technologies",
     "org_funding_stage",
     "org_city",
@@ -107,12 +121,14 @@ ORGANIZATION_ONLY_FIELDS: tuple[str, ...] = (
     "org_funding_stage",
     "org_total_funding",
     "org_keywords",
-    "org_technologies",
+    "org_keyword_phrases",
+    "org_latest_funding",
+    "org_latest_funding_date",
 )
 TEXT_FIELDS: tuple[str, ...] = ("q_keywords", "org_name")
 FACET_FIELDS: tuple[str, ...] = ("person_location", "org_location")
-INTEGER_FIELDS: tuple[str, ...] = ("org_employees", "org_founded_year")
-FLOAT_FIELDS: tuple[str, ...] = ("org_revenue", "org_total_funding")
+INTEGER_FIELDS: tuple[str, ...] = ("org_employees", "org_founded_year", "org_latest_funding_date")
+FLOAT_FIELDS: tuple[str, ...] = ("org_revenue", "org_total_funding", "org_latest_funding")
 
 
 @cache

@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from perilune.db.indexes import create_missing_indexes
 from perilune.db.migrate import engine_for
 from perilune.models import Base
 
@@ -22,6 +23,13 @@ def _configure(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if _upgrading():
+            create_missing_indexes(connection)
+
+
+def _upgrading() -> bool:
+    # ``alembic check`` runs this module too; it must report differences, not repair them.
+    return config.attributes.get("upgrading") is True
 
 
 async def _run() -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from perilune.clock import Clock
 from perilune.repository.importer.report import Counts, ImportReport, Kind, LineError
-from perilune.repository.importer.run import DEFAULT_BATCH_SIZE, Importer, Progress
+from perilune.repository.importer.run import DEFAULT_BATCH_SIZE, Importer, Progress, default_workers
 from perilune.repository.importer.sources import FORMATS, Source, SourceError, open_source
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Progress",
     "Source",
     "SourceError",
+    "default_workers",
     "import_file",
     "import_records",
     "open_source",
@@ -58,10 +59,12 @@ async def import_file(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
     clock: Clock | None = None,
+    workers: int = 0,
 ) -> ImportReport:
     """Import a JSON Lines or CSV file (``-`` for stdin; ``.gz`` accepted); ``fmt`` is
-    ``jsonl`` or ``csv`` when the name does not say. Raises ``SourceError`` when the file
-    cannot be read at all."""
-    importer = Importer(engine, kind, clock)
-    with open_source(path, fmt) as lines:
+    ``jsonl`` or ``csv`` when the name does not say. ``workers`` processes prepare lines
+    beside the writer (``default_workers`` suggests how many). Raises ``SourceError`` when the
+    file cannot be read at all."""
+    importer = Importer(engine, kind, clock, workers=workers)
+    with open_source(path, fmt, parse=False) as lines:
         return await importer.run(lines, batch_size=batch_size, progress=progress)

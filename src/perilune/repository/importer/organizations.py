@@ -4,7 +4,14 @@ means, merge the line into it, and collect the rows to write.
 Matching, in order: the ``id`` when the line gives one (an unknown id creates the organization
 with that id); else the primary domain; else the LinkedIn company page, among organizations whose
 domain does not differ; else the normalised name, among organizations whose domain and LinkedIn
-page do not differ. Several candidates: the oldest id wins."""
+page do not differ. Several candidates: the oldest id wins.
+
+An organization's job postings and news articles are rows of their own tables. A line that gives
+``job_postings`` or ``news_articles`` replaces the stored ones when they differ (the line is then
+``updated`` even if nothing else changed); a line without the key keeps them. Child ids derive
+from the organization id and position, so the stored rows of a matched organization are compared
+with the line's by id (they are read only for matched organizations that a line gives lists for,
+so a first load of an empty repository reads none)."""
 
 from __future__ import annotations
 
@@ -30,6 +37,10 @@ from perilune.repository.records import (
     merged_raw,
     organization_record,
 )
+from perilune.repository.records.organizations import ORGANIZATION_CHILDREN, Row
+
+# Child rows of one organization, by row id (ids are positional, so equal maps = equal lists).
+_Children = dict[str, Row]
 
 
 @dataclass(slots=True)
@@ -79,12 +90,18 @@ class OrganizationBatch:
         self.applied: dict[bytes, tuple[str, int]] = {}
         self.versions: dict[str, int] = {}
         self.names: dict[str, str] = {}
+        # kind -> organization id -> the rows it holds: as stored (read for matched
+        # organizations) or as written in this batch. An organization missing is unknown.
+        self.children: dict[str, dict[str, _Children]] = {kind: {} for kind in ORGANIZATION_CHILDREN}
+        # kind -> organizations whose rows this batch writes (replacing any stored ones).
+        self.replaced: dict[str, set[str]] = {kind: set() for kind in ORGANIZATION_CHILDREN}
 
     # -- reading -------------------------------------------------------------------------------
 
     async def prefetch(self, records: Iterable[OrganizationRecord], ids: Iterable[str] = ()) -> None:
         """Load every stored organization the records could match, and the names of the
         organizations ``ids`` refers to (an employer given by id needs only its name)."""
+        records = list(records)
         wanted: dict[str, set[str]] = {
             "id": set(),
             "primary_domain": set(),
@@ -119,6 +136,26 @@ class OrganizationBatch:
         for chunk in tables.chunks(names):
             statement = sa.select(table.c.id, table.c.name).where(table.c.id.in_(chunk))
             self.names.update((row.id, row.name) for row in await self.connection.execute(statement))
+        await self._load_children(records)
+
+    async def _load_children(self, records: list[OrganizationRecord]) -> None:
+        """The stored job postings and news of the organizations that records giving those lists
+        match now (a match that changes later in the batch is treated as a change)."""
+        for kind, table in tables.ORGANIZATION_CHILDREN.items():
+            known = self.children[kind]
+            matched = {
+                stored.id
+                for record in records
+                if record.child_items(kind) is not None and (stored := self.match(record)) is not None
+            }
+            wanted = sorted(matched - known.keys())
+            known.update((organization_id, {}) for organization_id in wanted)
+            for chunk in tables.chunks(wanted):
+                statement = sa.select(*(table.c[name] for name in _child_columns(kind))).where(
+                    table.c.organization_id.in_(chunk)
+                )
+                for row in await self.connection.execute(statement):
+                    known[row.organization_id][row.id] = dict(row._mapping)
 
     def _remember(self, stored: StoredOrganization) -> None:
         self.stored[stored.id] = stored
@@ -211,23 +248,50 @@ class OrganizationBatch:
             if not record.complete:
                 raise RecordError(f"no organization matches this line, and {MISSING_ORGANIZATION_NAME}")
             record.bind(record.id or new_id())
-            return "created", self._write(record, created=True)
+            children = {kind: record.child_rows(kind) or [] for kind in ORGANIZATION_CHILDREN}
+            return "created", self._write(record, children, created=True)
         record.bind(stored.id)
+        # A nested employer never replaces a stored organization's postings or news.
+        children = {} if fill_only else self._changed_children(record)
         if record.data == stored.data:
-            return "unchanged", stored
+            if not children:
+                return "unchanged", stored
+            return "updated", self._write(record, children, created=False)
         merge = filled_raw if fill_only else merged_raw
-        merged = organization_record(merge(stored.data, raw, ORGANIZATION_GROUPS))
+        merged = organization_record(merge(stored.data, _without_children(raw), ORGANIZATION_GROUPS))
         merged.bind(stored.id)
-        if merged.data == stored.data:
+        if merged.data == stored.data and not children:
             return "unchanged", stored
-        return "updated", self._write(merged, created=False)
+        return "updated", self._write(merged, children, created=False)
 
-    def _write(self, record: OrganizationRecord, *, created: bool) -> StoredOrganization:
+    def _changed_children(self, record: OrganizationRecord) -> dict[str, list[Row]]:
+        """The child lists the (bound) record gives that differ from what its organization
+        holds, by kind."""
+        changed = {}
+        for kind in ORGANIZATION_CHILDREN:
+            rows = record.child_rows(kind)
+            if rows is None:
+                continue
+            assert record.id is not None
+            held = self.children[kind].get(record.id)
+            if held is None or held != {row["id"]: row for row in rows}:
+                changed[kind] = rows
+        return changed
+
+    def _write(
+        self, record: OrganizationRecord, children: dict[str, list[Row]], *, created: bool
+    ) -> StoredOrganization:
+        """Queue the organization's row, and the child lists in ``children`` (each replaces
+        the organization's rows of its kind)."""
         assert record.id is not None
         if created or record.id in self.inserts:
             self.inserts[record.id] = record
         else:
             self.updates[record.id] = record
+        for kind, rows in children.items():
+            self.children[kind][record.id] = {row["id"]: row for row in rows}
+            if rows or not created:
+                self.replaced[kind].add(record.id)
         self.versions[record.id] = self._version(record.id) + 1
         stored = StoredOrganization(
             record.id, record.primary_domain, record.linkedin_slug, record.name_key, record.data
@@ -246,10 +310,22 @@ class OrganizationBatch:
         updates = [{"id": i, "updated_at": now, **r.columns()} for i, r in self.updates.items()]
         await tables.insert_rows(self.connection, tables.organizations, inserts)
         await tables.update_rows(self.connection, tables.organizations, updates)
+        await self._flush_children()
         return [
             {"entity": "organization", "record_id": i, "op": "upsert", "created_at": now}
             for i in [*self.inserts, *self.updates]
         ]
+
+    async def _flush_children(self) -> None:
+        """Replace the child rows of every organization whose lists changed: one delete (of
+        the rows of organizations stored before this batch) and one insert per table."""
+        for kind, table in tables.ORGANIZATION_CHILDREN.items():
+            replaced = self.replaced[kind]
+            stored_before = sorted(i for i in replaced if i not in self.inserts)
+            await tables.delete_where_in(self.connection, table, "organization_id", stored_before)
+            held = self.children[kind]
+            rows = [{**row, "created_at": self.now} for i in replaced for row in held[i].values()]
+            await tables.insert_rows(self.connection, table, rows)
 
     def commit(self) -> None:
         """After the transaction committed: remember what later batches may reuse."""
@@ -260,3 +336,15 @@ class OrganizationBatch:
                 cache.names[organization_id] = stored.name
         cache.versions.update(self.versions)
         cache.applied.update(self.applied)
+
+
+def _child_columns(kind: str) -> tuple[str, ...]:
+    """The columns a child row is compared on: all but ``created_at``."""
+    return tuple(c.name for c in tables.ORGANIZATION_CHILDREN[kind].columns if c.name != "created_at")
+
+
+def _without_children(raw: Raw) -> Raw:
+    """The line without its child lists (already read into the record; not part of ``data``)."""
+    if not any(kind in raw for kind in ORGANIZATION_CHILDREN):
+        return raw
+    return {key: value for key, value in raw.items() if key not in ORGANIZATION_CHILDREN}

@@ -26,7 +26,8 @@ import orjson
 
 from perilune.repository.records import RecordError
 
-Line = tuple[int, dict[str, Any] | RecordError]
+# bytes: a JSON line read but not parsed yet (see ``open_source(..., parse=False)``).
+Line = tuple[int, dict[str, Any] | RecordError | bytes]
 FORMATS = ("jsonl", "csv")
 _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -58,15 +59,16 @@ class Source:
 
 
 @contextmanager
-def open_source(path: str, fmt: str | None = None) -> Iterator[Source]:
+def open_source(path: str, fmt: str | None = None, *, parse: bool = True) -> Iterator[Source]:
     """Open ``path`` (``-`` for stdin) and yield its lines. The format comes from ``fmt``, else
     the extension (``.jsonl``/``.ndjson``/``.json``, ``.csv``, either with ``.gz``), else the
-    first character (``{`` is JSON Lines). Gzip is recognised by its magic bytes."""
+    first character (``{`` is JSON Lines). Gzip is recognised by its magic bytes. With ``parse``
+    False, JSON lines come as bytes (CSV lines are always parsed)."""
     if fmt is not None and fmt not in FORMATS:
         raise SourceError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if path == "-":
         stream = _decompressed(_peekable(sys.stdin.buffer))
-        yield Source(_lines(stream, fmt or _format_from_content(stream)), None, None)
+        yield Source(_lines(stream, fmt or _format_from_content(stream), parse), None, None)
         return
     try:
         file = Path(path).open("rb")  # noqa: SIM115 -- closed below
@@ -76,11 +78,11 @@ def open_source(path: str, fmt: str | None = None) -> Iterator[Source]:
     with file:
         stream = _decompressed(file)
         fmt = fmt or _format_from_name(path) or _format_from_content(stream)
-        yield Source(_lines(stream, fmt), file, size)
+        yield Source(_lines(stream, fmt, parse), file, size)
 
 
-def _lines(stream: io.BufferedReader, fmt: str) -> Iterator[Line]:
-    return read_jsonl(stream) if fmt == "jsonl" else read_csv(stream)
+def _lines(stream: io.BufferedReader, fmt: str, parse: bool) -> Iterator[Line]:
+    return read_jsonl(stream, parse=parse) if fmt == "jsonl" else read_csv(stream)
 
 
 def _peekable(stream: IO[bytes]) -> io.BufferedReader:
@@ -105,21 +107,23 @@ def _format_from_content(stream: io.BufferedReader) -> str:
     return "jsonl" if head[:1] == b"{" else "csv"
 
 
-def read_jsonl(stream: IO[bytes]) -> Iterator[Line]:
+def read_jsonl(stream: IO[bytes], *, parse: bool = True) -> Iterator[Line]:
+    """The non-blank lines, parsed; with ``parse`` False, as bytes (``parse_json_line`` turns
+    them into objects later, e.g. in the process that prepares them)."""
     for number, line in enumerate(stream, 1):
         if number == 1:
             line = line.removeprefix(_BOM)
         if not line.strip():
             continue
-        try:
-            value = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            yield number, RecordError(f"not valid JSON: {exc}")
-            continue
-        if isinstance(value, dict):
-            yield number, value
-        else:
-            yield number, RecordError("each line must be a JSON object")
+        yield number, parse_json_line(line) if parse else line
+
+
+def parse_json_line(line: bytes) -> dict[str, Any] | RecordError:
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return RecordError(f"not valid JSON: {exc}")
+    return value if isinstance(value, dict) else RecordError("each line must be a JSON object")
 
 
 def read_csv(stream: IO[bytes]) -> Iterator[Line]:

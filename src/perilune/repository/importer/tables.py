@@ -20,6 +20,8 @@ from sqlalchemy.types import TypeDecorator
 
 from perilune.models import (
     EmploymentHistory,
+    JobPosting,
+    NewsArticle,
     Organization,
     Person,
     PersonalEmail,
@@ -63,8 +65,12 @@ personal_emails = _light(PersonalEmail)
 person_reveals = _light(PersonReveal)
 suppressions = _light(Suppression)
 repository_changes = _light(RepositoryChange)
+job_postings = _light(JobPosting)
+news_articles = _light(NewsArticle)
 
 PERSON_CHILDREN: tuple[TableClause, ...] = (employment_history, person_phone_numbers, personal_emails)
+# An organization's child tables, by the import line's key (records.ORGANIZATION_CHILDREN).
+ORGANIZATION_CHILDREN: dict[str, TableClause] = {"job_postings": job_postings, "news_articles": news_articles}
 
 
 def data_text(table: TableClause) -> ColumnElement[str]:
@@ -138,9 +144,18 @@ async def _execute_many(connection: AsyncConnection, bulk: _Bulk, rows: list[dic
     else:
         params = [list(get(row)) for row in rows]
     for position, processor in bulk.processors:
+        # A batch's timestamps are one object (the batch's ``now``): converted once, not per row.
+        last: Any = _NOTHING
+        converted: Any = None
         for values in params:
-            values[position] = processor(values[position])
+            value = values[position]
+            if value is not last:
+                last, converted = value, processor(value)
+            values[position] = converted
     await connection.exec_driver_sql(bulk.sql, [tuple(values) for values in params])
+
+
+_NOTHING = object()
 
 
 async def delete_where_in(

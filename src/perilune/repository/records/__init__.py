@@ -43,10 +43,16 @@ from perilune.repository.records.people import (
     PERSON_FIELDS,
     PERSON_GROUPS,
     PersonRecord,
-    derived_id,
     person_record,
 )
-from perilune.repository.records.values import LIST_SEPARATOR, Raw, RecordError, filled_raw, merged_raw
+from perilune.repository.records.values import (
+    LIST_SEPARATOR,
+    Raw,
+    RecordError,
+    derived_id,
+    filled_raw,
+    merged_raw,
+)
 
 __all__ = [
     "EMPLOYMENT_FIELDS",

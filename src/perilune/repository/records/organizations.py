@@ -1,10 +1,13 @@
 """Organization lines -> ``OrganizationRecord``: the ``organizations`` columns and Apollo's
-organization object, and the name key organizations are matched on."""
+organization object, the name key organizations are matched on, and the organization's job
+postings and news articles (rows of their own tables, not part of the Apollo object)."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from cleanco.clean import (  # type: ignore[import-untyped]  # cleanco ships no types
@@ -24,22 +27,37 @@ from perilune.repository.normalize import (
     website_url,
 )
 from perilune.repository.records.values import (
+    LONG,
     NAME,
     READERS,
     SHORT,
     TEXT,
     Raw,
     RecordError,
+    derived_id,
     float_field,
     id_field,
     int_field,
     list_field,
     object_field,
+    objects_field,
     quote,
     text_field,
 )
 
 MISSING_ORGANIZATION_NAME = "an organization needs a name or a domain"
+
+# An organization's child rows, by the line's key: each replaces the organization's stored rows
+# when a line gives it. Items are column values (``Row``) without ids, in the line's order.
+JOB_POSTINGS = "job_postings"
+NEWS_ARTICLES = "news_articles"
+ORGANIZATION_CHILDREN: tuple[str, ...] = (JOB_POSTINGS, NEWS_ARTICLES)
+# The word in a child row's derived id (``derived_id(organization_id, kind, position)``).
+_CHILD_ID_KINDS = {JOB_POSTINGS: "job_posting", NEWS_ARTICLES: "news_article"}
+NEWS_TITLE = 1000  # models.NewsArticle.title
+_TIMESTAMP = 64
+
+Row = dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -62,6 +80,9 @@ class OrganizationRecord:
     country_code: str | None
     data: dict[str, Any]
     complete: bool = True
+    # None: the line does not give the list (the stored rows stay); a list replaces them.
+    job_postings: list[Row] | None = None
+    news_articles: list[Row] | None = None
 
     def columns(self) -> dict[str, Any]:
         """Column values of the ``organizations`` table, without id and timestamps."""
@@ -85,12 +106,30 @@ class OrganizationRecord:
         self.id = organization_id
         self.data["id"] = organization_id
 
+    def child_items(self, kind: str) -> list[Row] | None:
+        """The ``job_postings`` or ``news_articles`` the line gives (None: it gives none)."""
+        return self.job_postings if kind == JOB_POSTINGS else self.news_articles
+
+    def child_rows(self, kind: str) -> list[Row] | None:
+        """Rows of the ``kind`` table for this organization (after ``bind``), with ids derived
+        from the organization id and position, so the same line always yields the same rows."""
+        items = self.child_items(kind)
+        if items is None:
+            return None
+        assert self.id is not None
+        id_kind = _CHILD_ID_KINDS[kind]
+        return [
+            {"id": derived_id(self.id, id_kind, position), "organization_id": self.id, **item}
+            for position, item in enumerate(items)
+        ]
+
     def copy(self) -> OrganizationRecord:
         """A copy whose ``data`` can be bound without touching this one."""
         return OrganizationRecord(
             self.id, self.name, self.name_key, self.primary_domain, self.linkedin_slug, self.industry,
             self.estimated_num_employees, self.annual_revenue, self.founded_year, self.city,
             self.state, self.country, self.country_code, dict(self.data), self.complete,
+            self.job_postings, self.news_articles,
         )  # fmt: skip
 
 
@@ -223,6 +262,8 @@ def organization_record(raw: Raw, *, partial: bool = False) -> OrganizationRecor
         country_code=location.country_code,
         data={key: data[key] for key in ORGANIZATION_FIELDS},
         complete=complete,
+        job_postings=_children(raw, JOB_POSTINGS, _job_posting),
+        news_articles=_children(raw, NEWS_ARTICLES, _news_article),
     )
 
 
@@ -263,6 +304,75 @@ def _organization_phone(raw: Raw, country_code: str | None) -> tuple[str | None,
         primary["source"] = given["source"]
     primary["sanitized_number"] = sanitized
     return number, primary, sanitized
+
+
+def _children(raw: Raw, key: str, read: Callable[[Raw], Row]) -> list[Row] | None:
+    """The items of ``job_postings`` or ``news_articles``; None when the line leaves the key
+    out or gives null (only a list, ``[]`` included, replaces what is stored)."""
+    if raw.get(key) is None:
+        return None
+    items = []
+    for position, item in enumerate(objects_field(raw, key)):
+        try:
+            items.append(read(item))
+        except RecordError as exc:
+            raise RecordError(f"{key}[{position}]: {exc.reason}") from None
+    return items
+
+
+def _job_posting(item: Raw) -> Row:
+    """A ``job_postings`` row's values (models.JobPosting): the place resolved as an
+    organization's is, so job-location filters compare like with like."""
+    location = resolve_location(
+        text_field(item, "city", SHORT), text_field(item, "state", SHORT), text_field(item, "country", SHORT)
+    )
+    return {
+        "title": _child_title(item, NAME),
+        "url": text_field(item, "url", TEXT),
+        "city": location.city,
+        "state": location.state,
+        "country": location.country,
+        "posted_at": timestamp_field(item, "posted_at"),
+        "last_seen_at": timestamp_field(item, "last_seen_at"),
+    }
+
+
+def _news_article(item: Raw) -> Row:
+    """A ``news_articles`` row's values (models.NewsArticle); ``domain`` is the registrable
+    domain of the one given, else of the URL."""
+    url = text_field(item, "url", TEXT)
+    given = text_field(item, "domain", SHORT)
+    domain = registrable_domain(given or url)
+    if given is not None and domain is None:
+        raise RecordError(f"domain {quote(given)} is not a valid domain")
+    return {
+        "title": _child_title(item, NEWS_TITLE),
+        "url": url,
+        "domain": domain,
+        "snippet": text_field(item, "snippet", LONG),
+        "event_categories": list_field(item, "event_categories"),
+        "published_at": timestamp_field(item, "published_at"),
+    }
+
+
+def _child_title(item: Raw, limit: int) -> str:
+    title = text_field(item, "title", limit)
+    if title is None:
+        raise RecordError("a title is required")
+    return title
+
+
+def timestamp_field(raw: Raw, key: str) -> datetime | None:
+    """An ISO 8601 timestamp (``2024-08-30T14:19:10.200+00:00``, ``...Z``, or a bare date) as
+    an aware UTC datetime; one without a zone is taken as UTC."""
+    value = text_field(raw, key, _TIMESTAMP)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise RecordError(f"{key} {quote(value)} is not a timestamp") from None
 
 
 def printed_amount(value: float) -> str:

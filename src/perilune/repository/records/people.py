@@ -19,6 +19,7 @@ from perilune.repository.normalize import (
     linkedin_url,
     name_key,
     normalize_email,
+    phonetic_key,
     resolve_location,
     split_name,
     to_e164,
@@ -37,6 +38,7 @@ from perilune.repository.records.values import (
     Raw,
     RecordError,
     bool_field,
+    derived_id,
     float_field,
     id_field,
     is_id,
@@ -66,6 +68,7 @@ class PersonRecord:
     name: str | None
     first_name_key: str | None
     last_name_key: str | None
+    last_name_phonetic: str | None
     title: str | None
     seniority: str | None
     email: str | None
@@ -96,6 +99,7 @@ class PersonRecord:
             "name": self.name,
             "first_name_key": self.first_name_key,
             "last_name_key": self.last_name_key,
+            "last_name_phonetic": self.last_name_phonetic,
             "title": self.title,
             "seniority": self.seniority,
             "email": self.email,
@@ -186,11 +190,6 @@ class PersonRecord:
                 }
             )
         return rows
-
-
-def derived_id(parent_id: str, kind: str, position: int) -> str:
-    """A stable 24-hex id for the ``position``-th child of a record."""
-    return hashlib.sha256(f"{parent_id}/{kind}/{position}".encode()).hexdigest()[:24]
 
 
 PERSON_FIELDS: tuple[str, ...] = (
@@ -294,6 +293,7 @@ def person_record(raw: Raw, *, partial: bool = False) -> PersonRecord:
         name=full,
         first_name_key=name_key(first) or None,
         last_name_key=name_key(last) or None,
+        last_name_phonetic=phonetic_key(last) or None,
         title=title,
         seniority=seniority,
         email=email,

@@ -4,6 +4,7 @@ each checked with a plain-language ``RecordError``; and merging a line into a st
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +43,12 @@ def id_field(raw: Raw) -> str | None:
         raise RecordError(f"id {quote(str(value))} is not a 24-hex-digit id")
     assert isinstance(value, str)
     return value
+
+
+def derived_id(parent_id: str, kind: str, position: int) -> str:
+    """A stable 24-hex id for the ``position``-th child of a record, so re-importing a record
+    yields the same child rows."""
+    return hashlib.sha256(f"{parent_id}/{kind}/{position}".encode()).hexdigest()[:24]
 
 
 def is_id(value: Any) -> bool:

@@ -53,8 +53,7 @@ async def personal_emails(session: AsyncSession, person_id: str) -> list[str]:
     return list((await session.execute(query)).scalars().all())
 
 
-async def is_revealed(session: AsyncSession, team_id: str, person_id: str) -> bool:
-    query = select(PersonReveal.person_id).where(
-        PersonReveal.team_id == team_id, PersonReveal.person_id == person_id
-    )
-    return await session.scalar(query) is not None
+async def team_reveal(session: AsyncSession, team_id: str, person_id: str) -> PersonReveal | None:
+    """The team's reveal of the person (what kinds it unlocked), None before any."""
+    query = select(PersonReveal).where(PersonReveal.team_id == team_id, PersonReveal.person_id == person_id)
+    return await session.scalar(query)

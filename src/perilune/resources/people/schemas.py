@@ -2,7 +2,8 @@
 
 The person's ``data`` holds the Apollo-shaped object as imported; columns are authoritative for
 what they hold, and the employment history, phone numbers and personal emails come from their
-own tables. What a team may see depends on whether it has revealed the person."""
+own tables. What a team may see depends on what it has revealed: the work email with any
+reveal, the direct phone numbers and the personal emails only once revealed themselves."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from perilune.models import EmploymentHistory, Organization, Person, PersonPhoneNumber
+from perilune.repository.normalize import is_gdpr_country
 from perilune.resources.organizations.schemas import organization_object
 from perilune.search.documents import email_status
 
@@ -43,7 +45,31 @@ class PersonView:
     employment_history: list[EmploymentHistory] = field(default_factory=list)
     phone_numbers: list[PersonPhoneNumber] = field(default_factory=list)
     personal_emails: list[str] = field(default_factory=list)
+    # The team has a reveal of the person: the work email shows.
     revealed: bool = False
+    # The kinds of the reveal beyond the email (PersonReveal's flags). Search builds views
+    # without them, and so shows neither, as Apollo's search does.
+    revealed_phone_numbers: bool = False
+    revealed_personal_emails: bool = False
+
+    @property
+    def shows_personal_emails(self) -> bool:
+        # Checked again at render time: a person who has moved into a GDPR region since the
+        # reveal has their personal emails withheld from then on.
+        return self.revealed and self.revealed_personal_emails and outside_gdpr(self.person)
+
+    def shows_phone(self, phone: PersonPhoneNumber) -> bool:
+        """The switchboard to anyone; the other numbers once the team revealed them."""
+        if (phone.type or "") in PUBLIC_PHONE_TYPES:
+            return True
+        return self.revealed and self.revealed_phone_numbers
+
+
+def outside_gdpr(person: Person) -> bool:
+    """Whether the person is known to live outside GDPR regions (EU/EEA, UK, Switzerland). A
+    person whose country is unknown may live in one, so counts as inside."""
+    country = person.country_code or person.country
+    return bool(country) and not is_gdpr_country(country)
 
 
 def person_object(view: PersonView) -> dict[str, Any]:
@@ -70,14 +96,10 @@ def person_object(view: PersonView) -> dict[str, Any]:
         body[name] = body[name] if isinstance(body.get(name), list) else []
     body["email"], body["email_status"] = email_fields(person, view.revealed)
     body["hashed_email"] = person.email_md5 if view.revealed else None
-    body["personal_emails"] = list(view.personal_emails) if view.revealed else []
+    body["personal_emails"] = list(view.personal_emails) if view.shows_personal_emails else []
     body["revealed_for_current_team"] = view.revealed
     body["employment_history"] = [employment_object(job) for job in view.employment_history]
-    body["phone_numbers"] = [
-        phone_object(phone)
-        for phone in view.phone_numbers
-        if view.revealed or (phone.type or "") in PUBLIC_PHONE_TYPES
-    ]
+    body["phone_numbers"] = [phone_object(phone) for phone in view.phone_numbers if view.shows_phone(phone)]
     body["organization"] = organization_object(view.organization, embedded=True) if view.organization else {}
     return body
 

@@ -41,11 +41,16 @@ async def load_view(session: AsyncSession, team_id: str, person_id: str) -> Pers
     organization = (
         await repository.get_organization(session, person.organization_id) if person.organization_id else None
     )
+    reveal = await repository.team_reveal(session, team_id, person.id)
+    personal_emails = reveal is not None and reveal.personal_emails
     return PersonView(
         person=person,
         organization=organization,
         employment_history=list(await repository.employment_history(session, person.id)),
         phone_numbers=list(await repository.phone_numbers(session, person.id)),
-        personal_emails=await repository.personal_emails(session, person.id),
-        revealed=await repository.is_revealed(session, team_id, person.id),
+        # Read only when the team may see them: what the response cannot show is never loaded.
+        personal_emails=await repository.personal_emails(session, person.id) if personal_emails else [],
+        revealed=reveal is not None,
+        revealed_phone_numbers=reveal is not None and reveal.phone_numbers,
+        revealed_personal_emails=personal_emails,
     )
