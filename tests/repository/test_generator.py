@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import random
 import re
 import statistics
 import types
@@ -20,7 +21,9 @@ from typer.testing import CliRunner
 from perilune.cli.main import app
 from perilune.db.ids import is_valid_id
 from perilune.repository.generator import FILES, Generator, write_jsonl
+from perilune.repository.generator.naming import Namer
 from perilune.repository.generator.people import EMAIL_STATUSES
+from perilune.repository.generator.picking import Weighted
 from perilune.repository.generator.reference import LEADER_SENIORITIES, reference
 from perilune.repository.normalize import (
     classify_title,
@@ -317,3 +320,12 @@ def test_generate_command_loads_into_the_database(tmp_path: Path, monkeypatch: p
     assert result.exit_code == 0, result.output
     assert "6 lines: 6 created" in result.output and "60 lines: 60 created" in result.output
     assert len(_read(tmp_path / "out" / "people.jsonl")) == 60
+
+
+def test_company_domains_are_never_public_suffixes() -> None:
+    # "reggiocalabria.it" is itself a public suffix (like "co.uk"): no company can own it, and the
+    # importer rightly refuses it as a primary domain. The namer moves on to an ownable name.
+    namer = Namer(reference())
+    domain = namer._domain(random.Random(1), ["reggio", "calabria"], Weighted.of({"it": 1.0}))
+    assert domain != "reggiocalabria.it"
+    assert registrable_domain(domain) == domain

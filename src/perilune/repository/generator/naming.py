@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from perilune.repository.generator.picking import Weighted, skewed
 from perilune.repository.generator.reference import City, Country, Industry, Kind, Reference
-from perilune.repository.normalize import fold
+from perilune.repository.normalize import fold, registrable_domain
 
 _NAME_TRIES = 12
 _MAX_LABEL = 20
@@ -107,11 +107,11 @@ class Namer:
         candidates += [f"{label}{suffix}.{tld}" for suffix in _LABEL_SUFFIXES]
         candidates += [f"{prefix}{label}.{tld}" for prefix in _LABEL_PREFIXES]
         for candidate in candidates:
-            if candidate not in self._domains:
+            if candidate not in self._domains and _registrable(candidate):
                 self._domains.add(candidate)
                 return candidate
         number = 2
-        while f"{label}{number}.{tld}" in self._domains:
+        while f"{label}{number}.{tld}" in self._domains or not _registrable(f"{label}{number}.{tld}"):
             number += 1
         self._domains.add(f"{label}{number}.{tld}")
         return f"{label}{number}.{tld}"
@@ -131,3 +131,9 @@ class Namer:
 
 def _surname(rng: random.Random, country: Country) -> str:
     return skewed(rng, country.company_names.last).text
+
+
+def _registrable(domain: str) -> bool:
+    """A company can own it: not itself a public suffix (``reggiocalabria.it`` is one, like
+    ``co.uk``), so the importer's domain normalisation keeps it as it is."""
+    return registrable_domain(domain) == domain
