@@ -1,6 +1,13 @@
 """`python -m bench`: run every benchmark in turn."""
 
-from bench import match_accuracy, normalize_speed, ratelimit_overhead, repository_build, search_speed
+from bench import (
+    match_accuracy,
+    match_speed,
+    normalize_speed,
+    ratelimit_overhead,
+    repository_build,
+    search_speed,
+)
 
 if __name__ == "__main__":
     ratelimit_overhead.main()
@@ -8,3 +15,4 @@ if __name__ == "__main__":
     repository_build.main([])
     search_speed.main()
     match_accuracy.main()
+    match_speed.main([])

@@ -3,6 +3,7 @@ once by the app's lifespan and reached by dependencies through ``request.app.sta
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,10 @@ class Runtime:
     callers: CallerCache
     # Apollo endpoint names served by this app, in route order (for usage reports).
     endpoints: tuple[str, ...] = ()
+    # SQLite: request write transactions of this process queue here instead of in SQLite's busy
+    # handler, which sleeps in steps of up to 100 ms (seconds of p99 with a few writers waiting).
+    # None on PostgreSQL, whose writers wait on row locks only.
+    write_gate: asyncio.Lock | None = None
 
     async def close(self) -> None:
         await self.rate_limits.close()
@@ -52,4 +57,5 @@ def build_runtime(settings: Settings, clock: Clock, **overrides: Any) -> Runtime
         clock=clock,
         rate_limits=overrides.get("rate_limits") or build_rate_limit_store(settings, engine),
         callers=CallerCache(settings.auth_cache_seconds),
+        write_gate=asyncio.Lock() if engine.dialect.name == "sqlite" else None,
     )

@@ -39,7 +39,10 @@ ClockDep = Annotated[Clock, Depends(get_clock)]
 async def _request_session(runtime: Runtime, *, writes: bool) -> AsyncIterator[AsyncSession]:
     """Commit only at the edge: on success after the endpoint returns (before the answer is
     sent), roll back on any error. Services flush, never commit."""
-    async with runtime.sessions() as session:
+    async with AsyncExitStack() as stack:
+        if writes and runtime.write_gate is not None:
+            await stack.enter_async_context(runtime.write_gate)
+        session = await stack.enter_async_context(runtime.sessions())
         try:
             if writes:
                 # SQLite: take the write lock at BEGIN, so the transaction never fails upgrading
@@ -80,14 +83,18 @@ class LazyWriteSession:
 
     async def session(self) -> AsyncSession:
         if self._session is None:
-            stack = AsyncExitStack()
-            session = await stack.enter_async_context(self._runtime.sessions())
-            self._close, self._session = stack, session
+            stack = self._close = AsyncExitStack()
+            if self._runtime.write_gate is not None:
+                await stack.enter_async_context(self._runtime.write_gate)
+            session = self._session = await stack.enter_async_context(self._runtime.sessions())
             await session.connection(execution_options={"sqlite_immediate": True})
         return self._session
 
     async def finish(self, *, commit: bool) -> None:
-        if self._session is None or self._close is None:
+        if self._close is None:
+            return
+        if self._session is None:  # failed while queueing or opening: release what it holds
+            await self._close.aclose()
             return
         try:
             if commit:
