@@ -423,7 +423,7 @@ async def http_client(server: Server, key: str, connections: int) -> AsyncIterat
 
 
 def ledger_rows(repository: Repository, team_id: str) -> int:
-    """The team's credit ledger entries: every charge sums them (see the report)."""
+    """The team's credit ledger entries (history; charges read per-cycle counters, not these)."""
     with closing(sqlite3.connect(repository.data / "perilune.db")) as connection:
         row = connection.execute(
             "SELECT count(*) FROM credit_ledger WHERE team_id = ?", (team_id,)

@@ -25,19 +25,32 @@ from perilune.api.errors import (
 from perilune.api.params import describe_validation_error
 from perilune.clock import Clock, SystemClock
 from perilune.config import Settings
+from perilune.crm import job_handlers as crm_job_handlers
 from perilune.jobs.handlers import JobHandlers
 from perilune.jobs.worker import BackgroundWorker, Worker
 from perilune.observability.edge import EdgeMiddleware
 from perilune.observability.logging import configure_logging, get_logger
+from perilune.resources.accounts.endpoints import router as accounts_router
+from perilune.resources.accounts.jobs import job_handlers as accounts_job_handlers
 from perilune.resources.auth.endpoints import router as auth_router
+from perilune.resources.contacts.endpoints import router as contacts_router
+from perilune.resources.contacts.jobs import job_handlers as contacts_job_handlers
+from perilune.resources.event_webhooks.endpoints import router as event_webhooks_router
+from perilune.resources.fields.endpoints import router as fields_router
+from perilune.resources.labels.endpoints import router as labels_router
+from perilune.resources.labels.jobs import job_handlers as labels_job_handlers
 from perilune.resources.mixed_companies.endpoints import router as mixed_companies_router
 from perilune.resources.mixed_people.endpoints import router as mixed_people_router
 from perilune.resources.news_articles.endpoints import router as news_articles_router
+from perilune.resources.notes.endpoints import router as notes_router
+from perilune.resources.opportunities.endpoints import router as opportunities_router
 from perilune.resources.ops.endpoints import router as ops_router
 from perilune.resources.organization_enrichment.endpoints import router as organization_enrichment_router
 from perilune.resources.organizations.endpoints import router as organizations_router
 from perilune.resources.people.endpoints import router as people_router
 from perilune.resources.people_enrichment.endpoints import router as people_enrichment_router
+from perilune.resources.phone_calls.endpoints import router as phone_calls_router
+from perilune.resources.tasks.endpoints import router as tasks_router
 from perilune.resources.usage_stats.endpoints import router as usage_stats_router
 from perilune.resources.users.endpoints import router as users_router
 from perilune.resources.webhook_result.endpoints import router as webhook_result_router
@@ -60,10 +73,25 @@ RESOURCE_ROUTERS: tuple[APIRouter, ...] = (
     organization_enrichment_router,
     people_router,
     organizations_router,
+    contacts_router,
+    accounts_router,
+    labels_router,
+    fields_router,
+    event_webhooks_router,
+    opportunities_router,
+    tasks_router,
+    notes_router,
+    phone_calls_router,
 )
 # Each resource's job handlers, built per worker from the settings of the process running them
 # (webhook delivery reads its address policy, signing key and limits at delivery time).
-RESOURCE_JOB_HANDLERS: tuple[Callable[[Settings], JobHandlers], ...] = (webhook_job_handlers,)
+RESOURCE_JOB_HANDLERS: tuple[Callable[[Settings], JobHandlers], ...] = (
+    webhook_job_handlers,
+    crm_job_handlers,
+    contacts_job_handlers,
+    accounts_job_handlers,
+    labels_job_handlers,
+)
 log = get_logger("perilune.app")
 
 

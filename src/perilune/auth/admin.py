@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perilune.auth.keys import generate_key, hash_key
+from perilune.crm.stages import add_default_stages
 from perilune.metering import credits
 from perilune.metering.plans import PLAN_NAMES, PlanError, validate_overrides
 from perilune.models import ApiKey, Team, User
@@ -54,6 +55,9 @@ async def create_team(session: AsyncSession, name: str, plan: str, now: datetime
         raise AdminError(f"unknown plan {plan!r}; choose one of {', '.join(PLAN_NAMES)}")
     team = Team(name=name, plan=plan, plan_overrides={}, credit_cycle_anchor=now, created_at=now)
     session.add(team)
+    await session.flush()
+    # Every team starts with Apollo's default contact, account and deal stages.
+    add_default_stages(session, team.id, now)
     await session.flush()
     return team
 

@@ -20,6 +20,7 @@ from perilune.cli.importing import import_app, people_app
 from perilune.cli.indexing import index_app
 from perilune.clock import SystemClock
 from perilune.config import Settings
+from perilune.crm import demo as crm_demo
 from perilune.db import migrate
 from perilune.db.engine import engine_from_settings, session_factory
 from perilune.jobs.worker import DEFAULT_BATCH_SIZE, DEFAULT_POLL_INTERVAL, Worker
@@ -129,6 +130,15 @@ def ensure_demo_repository(settings: Settings) -> bool:
     return True
 
 
+def ensure_demo_book(settings: Settings) -> crm_demo.DemoBook | None:
+    """After the demo repository: the demo team's book of business (contacts, accounts, deals,
+    tasks, lists drawn from the repository), while its CRM is empty and the repository is not."""
+    book = _run(settings, lambda session: crm_demo.ensure_demo_book(session, _now()))
+    if book is not None:
+        typer.echo(f"Filled the demo team's CRM: {book.summary()}.")
+    return book
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -150,6 +160,7 @@ def serve(
         typer.echo(f"Demo API key: see {settings.demo_key_path}")
     if settings.demo:
         ensure_demo_repository(settings)
+        ensure_demo_book(settings)
     typer.echo(f"Perilune on http://{settings.host}:{settings.port} ({_describe(settings)})")
     sys.stdout.flush()
     if server == "granian" or (server == "auto" and settings.workers > 1):

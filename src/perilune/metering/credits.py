@@ -1,21 +1,30 @@
 """The credit ledger: grants and spends per team and credit type, counted within the team's
 current monthly credit cycle. Spending more than is left raises Apollo's insufficient-credits
-answer and records nothing."""
+answer and records nothing.
+
+Every grant and spend also moves its cycle's running totals (``credit_balances``), which is
+what balances are read from: a charge costs a constant few statements however long the ledger
+grows. The ledger stays the history, and the source of per-user consumption."""
 
 from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Table, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perilune.api.errors import InsufficientCredits
 from perilune.auth.context import Caller
+from perilune.db.dialect import insert_ignoring_conflicts
 from perilune.metering.plans import CREDIT_TYPES, Plan
-from perilune.models import CreditLedgerEntry, Team
+from perilune.models import CreditBalance, CreditLedgerEntry, Team
 from perilune.observability.metrics import CREDITS_SPENT
+
+_BALANCES: Table = cast(Table, CreditBalance.__table__)
 
 
 @dataclass(frozen=True)
@@ -54,25 +63,40 @@ async def balances(
 ) -> dict[str, Balance]:
     """Every credit type's balance this cycle. With ``user_id``, ``consumed`` is that user's."""
     start, end = credit_cycle(team.credit_cycle_anchor, now)
-    ledger = CreditLedgerEntry
-    in_cycle = (ledger.team_id == team.id, ledger.created_at >= start, ledger.created_at < end)
-    granted = await _sum_by_type(session, *in_cycle, ledger.amount > 0)
-    spent_filter = [*in_cycle, ledger.amount < 0]
+    c = _BALANCES.c
+    rows = await session.execute(
+        select(c.credit_type, c.granted, c.spent).where(c.team_id == team.id, c.cycle_start == start)
+    )
+    granted: dict[str, int] = {}
+    consumed: dict[str, int] = {}
+    for credit_type, granted_in_cycle, spent_in_cycle in rows:
+        granted[credit_type], consumed[credit_type] = granted_in_cycle, spent_in_cycle
     if user_id is not None:
-        spent_filter.append(ledger.user_id == user_id)
-    spent = await _sum_by_type(session, *spent_filter)
+        consumed = await _spent_by(session, team, user_id, start, end)
     return {
-        kind: Balance(limit=plan.credit_limit(kind) + granted.get(kind, 0), consumed=-spent.get(kind, 0))
+        kind: Balance(limit=plan.credit_limit(kind) + granted.get(kind, 0), consumed=consumed.get(kind, 0))
         for kind in CREDIT_TYPES
     }
 
 
-async def _sum_by_type(session: AsyncSession, *where: ColumnElement[bool]) -> dict[str, int]:
+async def _spent_by(
+    session: AsyncSession, team: Team, user_id: str, start: datetime, end: datetime
+) -> dict[str, int]:
+    """What one user spent in the cycle, per credit type: the counters are per team only, so
+    this sums that user's ledger rows."""
     ledger = CreditLedgerEntry
     rows = await session.execute(
-        select(ledger.credit_type, func.sum(ledger.amount)).where(*where).group_by(ledger.credit_type)
+        select(ledger.credit_type, func.sum(ledger.amount))
+        .where(
+            ledger.team_id == team.id,
+            ledger.created_at >= start,
+            ledger.created_at < end,
+            ledger.amount < 0,
+            ledger.user_id == user_id,
+        )
+        .group_by(ledger.credit_type)
     )
-    return {credit_type: int(total or 0) for credit_type, total in rows}
+    return {credit_type: -int(total or 0) for credit_type, total in rows}
 
 
 async def spend(
@@ -89,12 +113,9 @@ async def spend(
 ) -> None:
     if amount <= 0:
         return
-    # Serialise a team's spends (a row lock on PostgreSQL, a no-op on SQLite, whose single writer
-    # already refuses a stale transaction) so two concurrent spends cannot both see the same
-    # balance and overdraw it. The lock is held until the caller's transaction ends.
-    await session.execute(select(Team.id).where(Team.id == team.id).with_for_update())
-    balance = (await balances(session, team, plan, now))[credit_type]
-    if balance.left_over < amount:
+    _known(credit_type)
+    start = await _counter(session, team, now, credit_type)
+    if not await _take(session, team, start, credit_type, amount, plan.credit_limit(credit_type)):
         raise InsufficientCredits()
     session.add(
         CreditLedgerEntry(
@@ -119,13 +140,58 @@ async def grant(
     amount: int,
     note: str | None = None,
 ) -> None:
-    if credit_type not in CREDIT_TYPES:
-        raise ValueError(f"unknown credit type {credit_type!r}; one of {', '.join(CREDIT_TYPES)}")
+    """Add ``amount`` credits to the cycle that contains ``now``."""
+    _known(credit_type)
     if amount <= 0:
         raise ValueError("a grant must be a positive number of credits")
+    start = await _counter(session, team, now, credit_type)
+    c = _BALANCES.c
+    await session.execute(
+        update(_BALANCES).where(*_key(team, start, credit_type)).values(granted=c.granted + amount)
+    )
     session.add(
         CreditLedgerEntry(team_id=team.id, credit_type=credit_type, amount=amount, note=note, created_at=now)
     )
+
+
+async def _counter(session: AsyncSession, team: Team, now: datetime, credit_type: str) -> datetime:
+    """Make sure the counter of ``credit_type`` in the cycle containing ``now`` exists (a
+    concurrent first charge may be creating it too), and return that cycle's start."""
+    start, _ = credit_cycle(team.credit_cycle_anchor, now)
+    fresh = {"team_id": team.id, "cycle_start": start, "credit_type": credit_type, "granted": 0, "spent": 0}
+    dialect = session.get_bind().dialect.name
+    await session.execute(insert_ignoring_conflicts(dialect, _BALANCES, [fresh]))
+    return start
+
+
+async def _take(
+    session: AsyncSession, team: Team, start: datetime, credit_type: str, amount: int, allowance: int
+) -> bool:
+    """Add ``amount`` to the cycle's spent if ``allowance`` + granted still covers it."""
+    # One conditional UPDATE both checks and spends, so no team lock is needed: on PostgreSQL a
+    # concurrent spend of the same counter waits for this transaction's row lock and then
+    # re-evaluates the WHERE against the committed row (READ COMMITTED), so it sees this spend and
+    # cannot overdraw; SQLite has a single writer. Counters of other credit types stay free, and
+    # a transaction charging several types locks them in the order it charges them (enrichment:
+    # email before phone, always).
+    c = _BALANCES.c
+    taken = await session.execute(
+        update(_BALANCES)
+        .where(*_key(team, start, credit_type), c.spent + amount <= c.granted + allowance)
+        .values(spent=c.spent + amount)
+    )
+    # execute()'s type hides that an UPDATE's result is a CursorResult, with a rowcount.
+    return cast("CursorResult[Any]", taken).rowcount == 1
+
+
+def _known(credit_type: str) -> None:
+    if credit_type not in CREDIT_TYPES:
+        raise ValueError(f"unknown credit type {credit_type!r}; one of {', '.join(CREDIT_TYPES)}")
+
+
+def _key(team: Team, cycle_start: datetime, credit_type: str) -> tuple[ColumnElement[bool], ...]:
+    c = _BALANCES.c
+    return (c.team_id == team.id, c.cycle_start == cycle_start, c.credit_type == credit_type)
 
 
 async def charge(

@@ -2,8 +2,28 @@
 ``Base.metadata`` (Alembic's autogenerate and ``alembic check`` rely on that)."""
 
 from perilune.models.base import Base
+from perilune.models.crm import (
+    Account,
+    AccountStage,
+    Contact,
+    ContactStage,
+    CrmEvent,
+    CustomField,
+    EventDelivery,
+    EventWebhookSubscription,
+    IdempotencyRecord,
+    Label,
+    LabelMembership,
+    Note,
+    Opportunity,
+    OpportunityContactRole,
+    OpportunityPipeline,
+    OpportunityStage,
+    PhoneCall,
+    Task,
+)
 from perilune.models.jobs import Job
-from perilune.models.metering import CreditLedgerEntry, RateLimitCounter
+from perilune.models.metering import CreditBalance, CreditLedgerEntry, RateLimitCounter
 from perilune.models.repository import (
     EmploymentHistory,
     JobPosting,
@@ -20,21 +40,40 @@ from perilune.models.tenancy import ApiKey, Team, User
 from perilune.models.webhooks import WebhookRequest
 
 __all__ = [
+    "Account",
+    "AccountStage",
     "ApiKey",
     "Base",
+    "Contact",
+    "ContactStage",
+    "CreditBalance",
     "CreditLedgerEntry",
+    "CrmEvent",
+    "CustomField",
     "EmploymentHistory",
+    "EventDelivery",
+    "EventWebhookSubscription",
+    "IdempotencyRecord",
     "Job",
     "JobPosting",
+    "Label",
+    "LabelMembership",
     "NewsArticle",
+    "Note",
+    "Opportunity",
+    "OpportunityContactRole",
+    "OpportunityPipeline",
+    "OpportunityStage",
     "Organization",
     "Person",
     "PersonPhoneNumber",
     "PersonReveal",
     "PersonalEmail",
+    "PhoneCall",
     "RateLimitCounter",
     "RepositoryChange",
     "Suppression",
+    "Task",
     "Team",
     "User",
     "WebhookRequest",
