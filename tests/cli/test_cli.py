@@ -161,7 +161,7 @@ def test_first_serve_fills_an_empty_repository_with_demo_data(
     assert ensure_demo_repository(settings)
     output = capsys.readouterr().out
     assert "generating a demo repository of 120 people" in output
-    assert "120 lines: 120 created" in output
+    assert "people: 120 lines: 120 created" in output
     count = sqlite3.connect(settings.data_dir / "perilune.db").execute("SELECT count(*) FROM people")
     assert count.fetchone() == (120,)
     assert not ensure_demo_repository(settings)  # not empty any more

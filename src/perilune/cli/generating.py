@@ -95,7 +95,7 @@ def load_generated(
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
             raise typer.Exit(code=1) from exc
     for report in reports:
-        typer.echo(report.summary())
+        typer.echo(f"{report.kind}: {report.summary()}")
     if out:
         for kind, name in FILES.items():
             typer.echo(f"wrote {kind} to {out / (name + ('.gz' if compress else ''))}")
