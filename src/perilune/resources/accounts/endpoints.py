@@ -99,7 +99,8 @@ async def accounts_show(
     return ApolloJSON(await service.get_account(session, caller, account_id))
 
 
-@router.api_route("/accounts/{account_id}", methods=["PUT", "PATCH"], summary="Update an account")
+@router.put("/accounts/{account_id}", summary="Update an account")
+@router.patch("/accounts/{account_id}", summary="Update an account")
 async def accounts_update(
     account_id: str,
     caller: Annotated[Caller, apollo_endpoint("api/v1/accounts/update")],

@@ -116,7 +116,8 @@ async def contacts_show(
     return ApolloJSON(await service.get_contact(session, caller, contact_id))
 
 
-@router.api_route("/contacts/{contact_id}", methods=["PUT", "PATCH"], summary="Update a contact")
+@router.put("/contacts/{contact_id}", summary="Update a contact")
+@router.patch("/contacts/{contact_id}", summary="Update a contact")
 async def contacts_update(
     contact_id: str,
     caller: Annotated[Caller, apollo_endpoint("api/v1/contacts/update")],

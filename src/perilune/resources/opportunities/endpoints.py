@@ -17,7 +17,8 @@ SEARCH = "deals/api/v1/opportunities/search"
 router = APIRouter(tags=["Deals"])
 
 
-@router.api_route("/opportunities/search", methods=["GET", "POST"], summary="List all deals")
+@router.get("/opportunities/search", summary="List all deals")
+@router.post("/opportunities/search", summary="List all deals")
 async def opportunities_search(
     caller: Annotated[Caller, apollo_endpoint(SEARCH, paid_only=True)],
     params: ParamsDep,

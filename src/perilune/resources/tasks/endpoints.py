@@ -26,7 +26,8 @@ LEGACY_PREFIX = "/v1/"
 router = APIRouter(tags=["Tasks"])
 
 
-@router.api_route("/tasks/search", methods=["GET", "POST"], summary="Search for tasks")
+@router.get("/tasks/search", summary="Search for tasks")
+@router.post("/tasks/search", summary="Search for tasks")
 async def tasks_search(
     caller: Annotated[Caller, apollo_endpoint("api/v1/tasks/search", paid_only=True)],
     params: ParamsDep,
