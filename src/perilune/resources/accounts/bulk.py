@@ -12,16 +12,15 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from perilune.api.envelopes import timestamp
 from perilune.api.errors import Unprocessable
 from perilune.api.params import describe_validation_error
 from perilune.auth.context import Caller
 from perilune.crm import labels as crm_labels
+from perilune.crm.bulk import queue_bulk_update
 from perilune.crm.lookups import find_many_in_team
 from perilune.crm.render import account_objects
 from perilune.crm.stages import ensure_default_stages
 from perilune.crm.writer import Writer
-from perilune.jobs.queue import enqueue
 from perilune.models import Account
 from perilune.resources.accounts import repository, service
 from perilune.resources.accounts.changes import AccountInput
@@ -170,7 +169,7 @@ async def bulk_update(
     # Everything is checked now, so that a background run has nothing left to refuse.
     inputs = await _checked_updates(session, writer.team_id, known, accounts)
     if params.run_async:
-        return _enqueue(session, writer, known)
+        return queue_bulk_update(session, writer, BULK_UPDATE_JOB, "account_bulk_update", known)
     changed = await apply_updates(session, writer, accounts, inputs)
     return {"accounts": await service.emit(session, writer, service.UPDATED, changed)}
 
@@ -188,27 +187,6 @@ async def apply_updates(
         if account not in changed:
             changed.append(account)
     return changed
-
-
-def _enqueue(
-    session: AsyncSession, writer: Writer, updates: list[tuple[str, dict[str, Any]]]
-) -> dict[str, Any]:
-    payload = {
-        "team_id": writer.team_id,
-        "user_id": writer.user_id,
-        "updates": [{"id": account_id, "fields": fields} for account_id, fields in updates],
-    }
-    job = enqueue(session, BULK_UPDATE_JOB, payload, now=writer.now)
-    return {
-        "entity_progress_job": {
-            "id": job.id,
-            "job_type": "account_bulk_update",
-            "status": "pending",
-            "entity_ids": list(dict.fromkeys(account_id for account_id, _ in updates)),
-            "created_at": timestamp(writer.now),
-            "updated_at": timestamp(writer.now),
-        }
-    }
 
 
 async def run_bulk_update(session: AsyncSession, payload: Mapping[str, Any], now: datetime) -> int:

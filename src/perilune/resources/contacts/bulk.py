@@ -11,16 +11,15 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from perilune.api.envelopes import timestamp
 from perilune.api.errors import Unprocessable
 from perilune.api.params import describe_validation_error
 from perilune.auth.context import Caller
 from perilune.crm import labels as crm_labels
+from perilune.crm.bulk import queue_bulk_update
 from perilune.crm.lookups import find_many_in_team, validate_owner
 from perilune.crm.render import contact_objects
 from perilune.crm.stages import ensure_default_stages
 from perilune.crm.writer import Writer
-from perilune.jobs.queue import enqueue
 from perilune.models import Contact
 from perilune.resources.contacts import service
 from perilune.resources.contacts.changes import ContactInput, check_input, contact_input
@@ -172,7 +171,8 @@ async def bulk_update(
     # Everything is checked now, so that a background run has nothing left to refuse.
     inputs = await _checked_updates(session, writer.team_id, updates, contacts)
     if params.run_async or len(updates) > BULK_UPDATE_SYNC_LIMIT:
-        return _enqueue(session, writer, [(cid, fields) for cid, fields in updates if cid in contacts])
+        known = [(cid, fields) for cid, fields in updates if cid in contacts]
+        return queue_bulk_update(session, writer, BULK_UPDATE_JOB, "contact_bulk_update", known)
     changed = await apply_updates(session, writer, contacts, inputs)
     bodies = await service.emit(session, writer, service.UPDATED, changed)
     visible = set(params.visible_entity_ids)
@@ -192,27 +192,6 @@ async def apply_updates(
         if contact not in changed:
             changed.append(contact)
     return changed
-
-
-def _enqueue(
-    session: AsyncSession, writer: Writer, updates: list[tuple[str, dict[str, Any]]]
-) -> dict[str, Any]:
-    payload = {
-        "team_id": writer.team_id,
-        "user_id": writer.user_id,
-        "updates": [{"id": contact_id, "fields": fields} for contact_id, fields in updates],
-    }
-    job = enqueue(session, BULK_UPDATE_JOB, payload, now=writer.now)
-    return {
-        "entity_progress_job": {
-            "id": job.id,
-            "job_type": "contact_bulk_update",
-            "status": "pending",
-            "entity_ids": list(dict.fromkeys(contact_id for contact_id, _ in updates)),
-            "created_at": timestamp(writer.now),
-            "updated_at": timestamp(writer.now),
-        }
-    }
 
 
 async def run_bulk_update(session: AsyncSession, payload: Mapping[str, Any], now: datetime) -> int:
