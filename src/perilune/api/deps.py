@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perilune.api.errors import ApolloError, RateLimited
@@ -14,6 +17,8 @@ from perilune.api.params import Params
 from perilune.auth.context import Caller
 from perilune.auth.service import authenticate, authorize
 from perilune.clock import Clock
+from perilune.db.engine import is_busy
+from perilune.db.sessions import Sessions
 from perilune.observability.metrics import RATE_LIMIT_REJECTIONS
 from perilune.runtime import Runtime
 from perilune.search.backend import SearchBackend
@@ -21,7 +26,11 @@ from perilune.search.backend import SearchBackend
 STRICT_HEADER = "x-perilune-strict"
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies are ``async def`` even when they never await: FastAPI runs a plain ``def``
+# dependency in its thread pool, a thread hop (~0.1 ms of CPU) per dependency per request.
+
+
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -29,7 +38,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_clock(runtime: RuntimeDep) -> Clock:
+async def get_clock(runtime: RuntimeDep) -> Clock:
     return runtime.clock
 
 
@@ -40,19 +49,49 @@ async def _request_session(runtime: Runtime, *, writes: bool) -> AsyncIterator[A
     """Commit only at the edge: on success after the endpoint returns (before the answer is
     sent), roll back on any error. Services flush, never commit."""
     async with AsyncExitStack() as stack:
-        if writes and runtime.write_gate is not None:
-            await stack.enter_async_context(runtime.write_gate)
-        session = await stack.enter_async_context(runtime.sessions())
+        if writes:
+            session = await begin_writing(runtime, stack)
+        else:
+            session = await stack.enter_async_context(runtime.reader()())
         try:
-            if writes:
-                # SQLite: take the write lock at BEGIN, so the transaction never fails upgrading
-                # a read snapshot that another connection's commit has made stale.
-                await session.connection(execution_options={"sqlite_immediate": True})
             yield session
             await session.commit()
         except BaseException:
             await session.rollback()
             raise
+
+
+# How long a request writer waits for the write lock that a writer outside the gate holds (the
+# job worker, an import from the command line): as long as SQLite's busy timeout elsewhere.
+WRITE_LOCK_SECONDS = 10.0
+
+
+async def begin_writing(runtime: Runtime, stack: AsyncExitStack) -> AsyncSession:
+    """A session in a write transaction, closed with ``stack``: through the write gate, then
+    BEGIN IMMEDIATE (SQLite takes the write lock at BEGIN, so the transaction never fails
+    upgrading a read snapshot that another connection's commit has made stale). The request
+    writer engine never waits inside SQLite (it would hold up the event loop); while a writer
+    outside the gate holds the lock, this waits here, asynchronously."""
+    if runtime.write_gate is not None:
+        await stack.enter_async_context(runtime.write_gate)
+    deadline = time.monotonic() + WRITE_LOCK_SECONDS
+    pause = 0.001
+    while True:
+        session = runtime.writer()()
+        try:
+            await session.connection(execution_options={"sqlite_immediate": True})
+        except OperationalError as error:
+            await session.close()
+            if not is_busy(error) or time.monotonic() + pause > deadline:
+                raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.025)
+            continue
+        except BaseException:
+            await session.close()
+            raise
+        stack.push_async_callback(session.close)
+        return session
 
 
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
@@ -83,11 +122,8 @@ class LazyWriteSession:
 
     async def session(self) -> AsyncSession:
         if self._session is None:
-            stack = self._close = AsyncExitStack()
-            if self._runtime.write_gate is not None:
-                await stack.enter_async_context(self._runtime.write_gate)
-            session = self._session = await stack.enter_async_context(self._runtime.sessions())
-            await session.connection(execution_options={"sqlite_immediate": True})
+            self._close = AsyncExitStack()
+            self._session = await begin_writing(self._runtime, self._close)
         return self._session
 
     async def finish(self, *, commit: bool) -> None:
@@ -116,6 +152,14 @@ async def get_lazy_write_session(runtime: RuntimeDep) -> AsyncIterator[LazyWrite
 
 
 LazyWriteSessionDep = Annotated[LazyWriteSession, Depends(get_lazy_write_session, scope="function")]
+
+
+async def get_sessions(reads: SessionDep, writes: LazyWriteSessionDep) -> Sessions:
+    """The read session, and the write session opened only if the endpoint ends up writing."""
+    return Sessions(reads, writes.session)
+
+
+SessionsDep = Annotated[Sessions, Depends(get_sessions)]
 
 
 async def get_params(request: Request, runtime: RuntimeDep) -> Params:
@@ -182,7 +226,7 @@ class SearchUnavailable(ApolloError):
         return {"Retry-After": "5"}
 
 
-def get_search_backend(request: Request) -> SearchBackend:
+async def get_search_backend(request: Request) -> SearchBackend:
     """The repository search index this process reads (``app.state.search_index``, started by
     the app's lifespan); an app may set ``app.state.search_backend`` to use another backend."""
     override: SearchBackend | None = getattr(request.app.state, "search_backend", None)

@@ -126,7 +126,7 @@ def fingerprint(method: str, path: str, values: dict[str, Any]) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def get_idempotency(request: Request, params: ParamsDep) -> Idempotency:
+async def get_idempotency(request: Request, params: ParamsDep) -> Idempotency:
     key = request.headers.get(HEADER)
     key = key.strip() if key is not None else None
     if key is not None and not key:

@@ -3,7 +3,7 @@ that existed before the CRM did, on first use (``ensure_default_stages``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perilune.db.ids import new_id
+from perilune.db.sessions import Sessions
 from perilune.models import AccountStage, ContactStage, OpportunityPipeline, OpportunityStage
 from perilune.models.base import utcnow
 
@@ -80,6 +81,10 @@ def add_default_stages(session: AsyncSession, team_id: str, now: datetime) -> No
     _add_contact_stages(session, team_id, now)
     _add_account_stages(session, team_id, now)
     _add_opportunity_stages(session, team_id, now)
+
+
+# Adds one kind of default stage for a team (in the session, at the time).
+AddStages = Callable[[AsyncSession, str, datetime], None]
 
 
 def _add_contact_stages(session: AsyncSession, team_id: str, now: datetime) -> None:
@@ -157,15 +162,7 @@ async def ensure_default_stages(session: AsyncSession, team_id: str, now: dateti
     for the same team: the loser's insert hits the (team, name) unique constraint inside a
     savepoint, which is rolled back, leaving the winner's stages."""
     now = now or utcnow()
-    missing = [
-        add
-        for model, add in (
-            (ContactStage, _add_contact_stages),
-            (AccountStage, _add_account_stages),
-            (OpportunityStage, _add_opportunity_stages),
-        )
-        if not await _has_any(session, model, team_id)
-    ]
+    missing = await _missing_kinds(session, team_id)
     if not missing:
         return
     try:
@@ -174,6 +171,28 @@ async def ensure_default_stages(session: AsyncSession, team_id: str, now: dateti
                 add(session, team_id, now)
     except IntegrityError:
         pass  # another transaction created them first
+
+
+async def _missing_kinds(session: AsyncSession, team_id: str) -> list[AddStages]:
+    return [
+        add
+        for model, add in (
+            (ContactStage, _add_contact_stages),
+            (AccountStage, _add_account_stages),
+            (OpportunityStage, _add_opportunity_stages),
+        )
+        if not await _has_any(session, model, team_id)
+    ]
+
+
+async def stages_session(sessions: Sessions, team_id: str) -> AsyncSession:
+    """The session to list the team's stages in: the read session when the team has stages of
+    every kind; else the write session, once it has created the missing kinds."""
+    if not await _missing_kinds(sessions.reads, team_id):
+        return sessions.reads
+    session = await sessions.writes()
+    await ensure_default_stages(session, team_id)
+    return session
 
 
 async def stage_for(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,12 +15,14 @@ from sqlalchemy.sql.selectable import GenerativeSelect
 SelectT = TypeVar("SelectT", bound=GenerativeSelect)
 
 
-def insert_ignoring_conflicts(dialect_name: str, table: Table, rows: list[dict[str, Any]]) -> Insert:
-    """INSERT that skips rows whose primary key already exists."""
+def insert_ignoring_conflicts(dialect_name: str, table: Table) -> Insert:
+    """INSERT that skips rows whose primary key already exists; execute it with the rows as
+    parameters. (Rows given through ``.values(rows)`` would make every statement new to
+    SQLAlchemy's compiled cache: ~1 ms of compiling per execution.)"""
     if dialect_name == "postgresql":
-        return postgresql.insert(table).values(rows).on_conflict_do_nothing()
+        return postgresql.insert(table).on_conflict_do_nothing()
     if dialect_name == "sqlite":
-        return sqlite.insert(table).values(rows).on_conflict_do_nothing()
+        return sqlite.insert(table).on_conflict_do_nothing()
     raise NotImplementedError(f"unsupported database dialect {dialect_name}")
 
 

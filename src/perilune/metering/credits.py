@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, func, select, update
+from sqlalchemy import ColumnElement, Table, func, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,7 @@ from perilune.models import CreditBalance, CreditLedgerEntry, Team
 from perilune.observability.metrics import CREDITS_SPENT
 
 _BALANCES: Table = cast(Table, CreditBalance.__table__)
+_LEDGER: Table = cast(Table, CreditLedgerEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -114,20 +115,26 @@ async def spend(
     if amount <= 0:
         return
     _known(credit_type)
-    start = await _counter(session, team, now, credit_type)
-    if not await _take(session, team, start, credit_type, amount, plan.credit_limit(credit_type)):
-        raise InsufficientCredits()
-    session.add(
-        CreditLedgerEntry(
-            team_id=team.id,
-            user_id=user_id,
-            credit_type=credit_type,
-            amount=-amount,
-            endpoint=endpoint,
-            note=note,
-            created_at=now,
-        )
-    )
+    start, _ = credit_cycle(team.credit_cycle_anchor, now)
+    allowance = plan.credit_limit(credit_type)
+    # The counter exists after a team's first charge of a cycle: try the spend first and create
+    # the counter only when the spend found nothing to update (first charge, or too few left).
+    if not await _take(session, team, start, credit_type, amount, allowance):
+        await _counter(session, team, now, credit_type)
+        if not await _take(session, team, start, credit_type, amount, allowance):
+            raise InsufficientCredits()
+    row = {
+        "team_id": team.id,
+        "user_id": user_id,
+        "credit_type": credit_type,
+        "amount": -amount,
+        "endpoint": endpoint,
+        "note": note,
+        "created_at": now,
+    }
+    # A Core insert, not session.add: a charge is on every enrichment's path, and the ORM's
+    # unit of work costs several times the statement.
+    await session.execute(insert(_LEDGER), [row])
     CREDITS_SPENT.labels(credit_type=credit_type).inc(amount)
 
 
@@ -160,7 +167,7 @@ async def _counter(session: AsyncSession, team: Team, now: datetime, credit_type
     start, _ = credit_cycle(team.credit_cycle_anchor, now)
     fresh = {"team_id": team.id, "cycle_start": start, "credit_type": credit_type, "granted": 0, "spent": 0}
     dialect = session.get_bind().dialect.name
-    await session.execute(insert_ignoring_conflicts(dialect, _BALANCES, [fresh]))
+    await session.execute(insert_ignoring_conflicts(dialect, _BALANCES), [fresh])
     return start
 
 

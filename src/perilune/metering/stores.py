@@ -36,7 +36,7 @@ class DatabaseRateLimitStore:
                     {"team_id": team_id, "endpoint": endpoint, "window": w, "started_at": now, "count": 0}
                     for w in missing
                 ]
-                await connection.execute(insert_ignoring_conflicts(connection.dialect.name, _COUNTERS, fresh))
+                await connection.execute(insert_ignoring_conflicts(connection.dialect.name, _COUNTERS), fresh)
                 # Read again: a concurrent transaction may have inserted them first.
                 found = await _locked_counters(connection, team_id, endpoint)
             current = [(w, ln, lim, *found[w]) for w, ln, lim in specs]

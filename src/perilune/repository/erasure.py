@@ -160,5 +160,5 @@ async def _suppress(connection: AsyncConnection, keys: Iterable[tuple[str, str]]
     ]
     if rows:
         dialect = connection.dialect.name
-        await connection.execute(insert_ignoring_conflicts(dialect, Suppression.__table__, rows))  # type: ignore[arg-type]
+        await connection.execute(insert_ignoring_conflicts(dialect, Suppression.__table__), rows)  # type: ignore[arg-type]
     return len(rows)

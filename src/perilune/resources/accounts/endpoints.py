@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from perilune.api.deps import ClockDep, ParamsDep, SessionDep, WriteSessionDep, apollo_endpoint
+from perilune.api.deps import ClockDep, ParamsDep, SessionDep, SessionsDep, WriteSessionDep, apollo_endpoint
 from perilune.api.envelopes import ApolloJSON
 from perilune.auth.context import Caller
 from perilune.crm.idempotency import IdempotencyDep
@@ -119,6 +119,6 @@ async def accounts_update(
 @router.get("/account_stages", summary="List account stages")
 async def account_stages(
     caller: Annotated[Caller, apollo_endpoint("api/v1/account_stages/index")],
-    session: SessionDep,
+    sessions: SessionsDep,
 ) -> ApolloJSON:
-    return ApolloJSON(await service.list_stages(session, caller))
+    return ApolloJSON(await service.list_stages(sessions, caller))

@@ -17,9 +17,10 @@ from perilune.crm.events import record_event
 from perilune.crm.linking import link_account
 from perilune.crm.lookups import find_in_team, find_many_in_team, invalid_id
 from perilune.crm.render import account_objects
-from perilune.crm.stages import default_stage_id, ensure_default_stages
+from perilune.crm.stages import default_stage_id, ensure_default_stages, stages_session
 from perilune.crm.writer import Writer
 from perilune.db.ids import is_valid_id, new_id
+from perilune.db.sessions import Sessions
 from perilune.models import Account, AccountStage, Label
 from perilune.repository.normalize import fold
 from perilune.resources.accounts import repository
@@ -46,8 +47,8 @@ ENTITY = "account"
 # -- reading ----------------------------------------------------------------------------------
 
 
-async def list_stages(session: AsyncSession, caller: Caller) -> dict[str, Any]:
-    await ensure_default_stages(session, caller.team_id)
+async def list_stages(sessions: Sessions, caller: Caller) -> dict[str, Any]:
+    session = await stages_session(sessions, caller.team_id)
     return {
         "account_stages": [stage_object(stage) for stage in await repository.stages(session, caller.team_id)]
     }

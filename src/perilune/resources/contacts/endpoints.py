@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from perilune.api.deps import ClockDep, ParamsDep, SessionDep, WriteSessionDep, apollo_endpoint
+from perilune.api.deps import ClockDep, ParamsDep, SessionDep, SessionsDep, WriteSessionDep, apollo_endpoint
 from perilune.api.envelopes import ApolloJSON
 from perilune.auth.context import Caller
 from perilune.crm.idempotency import IdempotencyDep
@@ -136,6 +136,6 @@ async def contacts_update(
 @router.get("/contact_stages", summary="List contact stages")
 async def contact_stages(
     caller: Annotated[Caller, apollo_endpoint("api/v1/contact_stages/index")],
-    session: SessionDep,
+    sessions: SessionsDep,
 ) -> ApolloJSON:
-    return ApolloJSON(await service.list_stages(session, caller))
+    return ApolloJSON(await service.list_stages(sessions, caller))

@@ -18,9 +18,10 @@ from perilune.crm.linking import link_contact, organization_for_domain
 from perilune.crm.lookups import find_in_team, find_many_in_team, invalid_id
 from perilune.crm.render import contact_objects
 from perilune.crm.search_text import refresh_keywords
-from perilune.crm.stages import default_stage_id, ensure_default_stages, stage_for
+from perilune.crm.stages import default_stage_id, ensure_default_stages, stage_for, stages_session
 from perilune.crm.writer import Writer
 from perilune.db.ids import is_valid_id, new_id
+from perilune.db.sessions import Sessions
 from perilune.models import Contact, ContactStage, Label
 from perilune.repository.normalize import email_domain, fold, is_personal_domain
 from perilune.resources.contacts import repository
@@ -55,8 +56,8 @@ ENTITY = "contact"
 # -- reading ----------------------------------------------------------------------------------
 
 
-async def list_stages(session: AsyncSession, caller: Caller) -> dict[str, Any]:
-    await ensure_default_stages(session, caller.team_id)
+async def list_stages(sessions: Sessions, caller: Caller) -> dict[str, Any]:
+    session = await stages_session(sessions, caller.team_id)
     return {
         "contact_stages": [stage_object(stage) for stage in await repository.stages(session, caller.team_id)]
     }

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from perilune.api.deps import ClockDep, ParamsDep, SessionDep, WriteSessionDep, apollo_endpoint
+from perilune.api.deps import ClockDep, ParamsDep, SessionDep, SessionsDep, WriteSessionDep, apollo_endpoint
 from perilune.api.envelopes import ApolloJSON
 from perilune.auth.context import Caller
 from perilune.crm.idempotency import IdempotencyDep
@@ -84,9 +84,9 @@ async def opportunities_update(
 @router.get("/opportunity_stages", summary="List deal stages")
 async def opportunity_stages(
     caller: Annotated[Caller, apollo_endpoint("deals/api/v1/opportunity_stages/index")],
-    session: SessionDep,
+    sessions: SessionsDep,
 ) -> ApolloJSON:
-    return ApolloJSON(await service.list_stages(session, caller))
+    return ApolloJSON(await service.list_stages(sessions, caller))
 
 
 @router.post("/contacts/{contact_id}/opportunities", summary="View associated deals")

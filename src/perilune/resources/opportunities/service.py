@@ -15,9 +15,10 @@ from perilune.crm import fields as custom_fields
 from perilune.crm.events import record_event
 from perilune.crm.lookups import find_in_team, find_many_in_team, invalid_id, require_in_team, validate_owner
 from perilune.crm.render import account_objects
-from perilune.crm.stages import default_stage_id, ensure_default_stages
+from perilune.crm.stages import default_stage_id, stages_session
 from perilune.crm.writer import Writer
 from perilune.db.ids import is_valid_id, new_id
+from perilune.db.sessions import Sessions
 from perilune.models import Account, Contact, Opportunity, OpportunityStage
 from perilune.resources.mixed_companies.schemas import search_pagination
 from perilune.resources.opportunities import repository
@@ -60,8 +61,8 @@ class DealNotFound(RouteNotFound):
 # -- reading ----------------------------------------------------------------------------------
 
 
-async def list_stages(session: AsyncSession, caller: Caller) -> dict[str, Any]:
-    await ensure_default_stages(session, caller.team_id)
+async def list_stages(sessions: Sessions, caller: Caller) -> dict[str, Any]:
+    session = await stages_session(sessions, caller.team_id)
     return {
         "opportunity_stages": [
             stage_object(stage) for stage in await repository.stages(session, caller.team_id)

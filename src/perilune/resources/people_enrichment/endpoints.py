@@ -7,10 +7,9 @@ from fastapi import APIRouter, Depends
 
 from perilune.api.deps import (
     ClockDep,
-    LazyWriteSessionDep,
     ParamsDep,
     RuntimeDep,
-    SessionDep,
+    SessionsDep,
     apollo_endpoint,
 )
 from perilune.api.envelopes import ApolloJSON
@@ -49,11 +48,9 @@ def enrichment_request(model: type[OptionsT]) -> Any:
 async def people_match(
     caller: Annotated[Caller, apollo_endpoint(service.PEOPLE_MATCH)],
     request: Annotated[EnrichmentRequest[PeopleMatchParams], enrichment_request(PeopleMatchParams)],
-    session: SessionDep,
-    writes: LazyWriteSessionDep,
+    sessions: SessionsDep,
     clock: ClockDep,
 ) -> ApolloJSON:
-    sessions = service.Sessions(session, writes.session)
     return ApolloJSON(await service.match(sessions, caller, request.params, request.target, clock.now()))
 
 
@@ -61,9 +58,7 @@ async def people_match(
 async def people_bulk_match(
     caller: Annotated[Caller, apollo_endpoint(service.PEOPLE_BULK_MATCH)],
     request: Annotated[EnrichmentRequest[BulkMatchParams], enrichment_request(BulkMatchParams)],
-    session: SessionDep,
-    writes: LazyWriteSessionDep,
+    sessions: SessionsDep,
     clock: ClockDep,
 ) -> ApolloJSON:
-    sessions = service.Sessions(session, writes.session)
     return ApolloJSON(await service.bulk_match(sessions, caller, request.params, request.target, clock.now()))

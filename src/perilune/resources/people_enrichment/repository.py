@@ -4,6 +4,7 @@ which kinds of data each one unlocked)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,19 +60,21 @@ async def reveal(session: AsyncSession, team_id: str, reveals: Sequence[Reveal],
         }
         for item in reveals
     ]
-    await connection.execute(_upsert_or_kinds(connection.dialect.name, rows))
+    await connection.execute(_upsert_or_kinds(connection.dialect.name), rows)
 
 
-def _upsert_or_kinds(dialect_name: str, rows: list[dict[str, Any]]) -> Insert:
+@functools.cache
+def _upsert_or_kinds(dialect_name: str) -> Insert:
     """INSERT ... ON CONFLICT (team, person) DO UPDATE SET kind = stored kind OR new kind, in
-    each dialect's own insert construct (they spell it alike)."""
+    each dialect's own insert construct (they spell it alike); the rows go as parameters, so
+    the statement is compiled once."""
     table = cast(Table, PersonReveal.__table__)
     key = [table.c.team_id, table.c.person_id]
     if dialect_name == "postgresql":
-        pg = postgresql.insert(table).values(rows)
+        pg = postgresql.insert(table)
         return pg.on_conflict_do_update(index_elements=key, set_=_or_kinds(table, pg.excluded))
     if dialect_name == "sqlite":
-        lite = sqlite.insert(table).values(rows)
+        lite = sqlite.insert(table)
         return lite.on_conflict_do_update(index_elements=key, set_=_or_kinds(table, lite.excluded))
     raise NotImplementedError(f"unsupported database dialect {dialect_name}")
 

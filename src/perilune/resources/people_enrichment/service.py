@@ -16,7 +16,7 @@ none is ever taken back."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from perilune.auth.context import Caller
 from perilune.config import Settings
+from perilune.db.sessions import Sessions
 from perilune.matching import PersonMatch, PersonQuery, match_person
 from perilune.metering.credits import charge
 from perilune.resources.people.schemas import PUBLIC_PHONE_TYPES, PersonView, outside_gdpr, person_object
@@ -123,15 +124,6 @@ def _with_async_parts(body: dict[str, Any], enriched: Enriched, options: Enrichm
     if options.waterfall:
         body["waterfall"] = dict(WATERFALL_NOT_ACCEPTED)
     return body
-
-
-@dataclass(frozen=True)
-class Sessions:
-    """Matching reads in ``reads``; ``writes()`` opens the write transaction only when someone
-    was found (on SQLite, matching inside it would serialise every match on the write lock)."""
-
-    reads: AsyncSession
-    writes: Callable[[], Awaitable[AsyncSession]]
 
 
 async def enrich(
