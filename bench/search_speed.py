@@ -494,18 +494,14 @@ def row(cells: tuple[str, ...]) -> str:
 
 
 def figures(name: str, http: list[float], sql: list[float], totals: tuple[str, str]) -> tuple[str, ...]:
-    h50, s50 = percentile(http, 0.5), percentile(sql, 0.5)
-    return (
-        name,
-        totals[0],
-        f"{1000 * h50:.1f}",
-        f"{1000 * percentile(http, 0.99):.1f}",
-        f"{len(http) / sum(http):.0f}",
-        totals[1],
-        f"{1000 * s50:.1f}",
-        f"{1000 * percentile(sql, 0.99):.1f}",
-        f"{s50 / h50:.1f}x",
-    )
+    h50 = percentile(http, 0.5)
+    measured = (name, totals[0], f"{1000 * h50:.1f}", f"{1000 * percentile(http, 0.99):.1f}")
+    rate = f"{len(http) / sum(http):.0f}"
+    if not sql:  # the baseline was not run (--sql-rounds 0)
+        return (*measured, rate, "-", "-", "-", "-")
+    s50 = percentile(sql, 0.5)
+    baseline = (f"{1000 * s50:.1f}", f"{1000 * percentile(sql, 0.99):.1f}", f"{s50 / h50:.1f}x")
+    return (*measured, rate, totals[1], *baseline)
 
 
 def report(http: dict[str, Timings], sql: dict[str, Timings], people: int, organizations: int) -> None:
@@ -513,10 +509,9 @@ def report(http: dict[str, Timings], sql: dict[str, Timings], people: int, organ
     print(row(COLUMNS))
     print("-" * len(row(COLUMNS)))
     for shape in SHAPES:
-        h, s = http[shape.name], sql[shape.name]
-        print(
-            row(figures(shape.name, h.latencies, s.latencies, (f"{max(h.totals):,}", f"{max(s.totals):,}")))
-        )
+        h, s = http[shape.name], sql.get(shape.name)
+        totals = (f"{max(h.totals):,}", f"{max(s.totals):,}" if s else "-")
+        print(row(figures(shape.name, h.latencies, s.latencies if s else [], totals)))
     everything = [v for t in http.values() for v in t.latencies]
     baseline = [v for t in sql.values() for v in t.latencies]
     print("-" * len(row(COLUMNS)))
@@ -533,7 +528,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--people", type=int, default=DEFAULT_PEOPLE)
     parser.add_argument("--organizations", type=int, default=None, help="default: a tenth of --people")
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help="requests per shape")
-    parser.add_argument("--sql-rounds", type=int, default=None, help="default: half of --rounds, at least 3")
+    parser.add_argument(
+        "--sql-rounds",
+        type=int,
+        default=None,
+        help="default: half of --rounds, at least 3; 0 skips the baseline (its scans take hours at 10M)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=None, help="keep (and reuse) the repository here")
     parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
@@ -552,7 +552,8 @@ def main(argv: list[str] | None = None) -> None:
         ):
             wait_ready(client, key)
             http = run_http(client, key, args.rounds)
-        sql = asyncio.run(run_sql(workspace, args.sql_rounds or max(3, args.rounds // 2)))
+        sql_rounds = max(3, args.rounds // 2) if args.sql_rounds is None else args.sql_rounds
+        sql = asyncio.run(run_sql(workspace, sql_rounds)) if sql_rounds else {}
         report(http, sql, args.people, organizations)
 
 
