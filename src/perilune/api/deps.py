@@ -80,16 +80,14 @@ async def begin_writing(runtime: Runtime, stack: AsyncExitStack) -> AsyncSession
         session = runtime.writer()()
         try:
             await session.connection(execution_options={"sqlite_immediate": True})
-        except OperationalError as error:
+        except BaseException as error:
             await session.close()
-            if not is_busy(error) or time.monotonic() + pause > deadline:
+            busy = isinstance(error, OperationalError) and is_busy(error)
+            if not busy or time.monotonic() + pause > deadline:
                 raise
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.025)
             continue
-        except BaseException:
-            await session.close()
-            raise
         stack.push_async_callback(session.close)
         return session
 

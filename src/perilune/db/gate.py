@@ -31,6 +31,8 @@ class WriteGate:
         self._path = lock_path if fcntl is not None else None
         self._fd: int | None = None
         self._pid = 0
+        # A cancelled wait's thread still holds the local lock: it releases it when it is done.
+        self._handed_over = False
 
     async def __aenter__(self) -> None:
         await self._local.acquire()
@@ -49,8 +51,6 @@ class WriteGate:
                 fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
         finally:
             self._local.release()
-
-    _handed_over = False
 
     async def _lock_file(self) -> None:
         if self._path is None:
